@@ -1,0 +1,1 @@
+"""borderstatus: the state of the borders between Russia/Belarus and their NATO neighbours."""

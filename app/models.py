@@ -1,0 +1,203 @@
+"""SQLModel table classes: the store's schema (changed only through migrations)."""
+
+import datetime as dt
+
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Country(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=2)
+    name: str
+    role: str = Field(max_length=16)  # nato | neighbour | other
+
+
+class Source(SQLModel, table=True):
+    file: str = Field(primary_key=True, max_length=255)
+    sha256: str = Field(max_length=64, unique=True)
+    title: str
+    publisher: str | None = None
+    published: str | None = Field(default=None, max_length=10)
+    published_inferred: bool = False
+    published_note: str | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Sentence(SQLModel, table=True):
+    source_file: str = Field(primary_key=True, foreign_key="source.file", ondelete="CASCADE")
+    sentence_index: int = Field(primary_key=True)
+    char_start: int
+    char_end: int
+    kind: str = Field(max_length=16)  # body | heading | bullet | caption
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Border(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=5)  # "NO-RU"
+    country: str = Field(foreign_key="country.code", index=True)
+    neighbour: str = Field(foreign_key="country.code", index=True)
+    status: str = Field(max_length=16)
+    status_since: str | None = Field(default=None, max_length=10)
+    status_since_start: dt.date | None = None
+    status_since_inferred: bool = False
+    status_since_note: str | None = None
+    summary: str | None = None
+
+
+class Crossing(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    counterpart: str | None = None
+    country: str = Field(foreign_key="country.code", index=True)
+    neighbour: str = Field(foreign_key="country.code", index=True)
+    border_id: str = Field(foreign_key="border.id", index=True)
+    status: str = Field(max_length=16, index=True)
+    status_since: str | None = Field(default=None, max_length=10)
+    status_since_start: dt.date | None = None
+    status_since_inferred: bool = False
+    status_since_note: str | None = None
+    notes: str | None = None
+
+
+class CrossingAlias(SQLModel, table=True):
+    __tablename__ = "crossing_alias"
+
+    crossing_id: str = Field(primary_key=True, foreign_key="crossing.id", ondelete="CASCADE")
+    alias: str = Field(primary_key=True)
+    kind: str = Field(max_length=16)  # name | counterpart | alias
+    # The alias folded for lookups: lower-case ASCII letters and digits only.
+    alias_key: str = Field(index=True)
+
+
+class CrossingTraffic(SQLModel, table=True):
+    __tablename__ = "crossing_traffic"
+
+    crossing_id: str = Field(primary_key=True, foreign_key="crossing.id", ondelete="CASCADE")
+    mode: str = Field(primary_key=True, max_length=16, index=True)
+
+
+class Restriction(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16, index=True)
+    summary: str
+    status: str = Field(max_length=16, index=True)
+    since: str | None = Field(default=None, max_length=10)
+    since_start: dt.date | None = None
+    since_inferred: bool = False
+    since_note: str | None = None
+    until: str | None = Field(default=None, max_length=10)
+    until_start: dt.date | None = None
+
+
+class RestrictionCountry(SQLModel, table=True):
+    __tablename__ = "restriction_country"
+
+    restriction_id: str = Field(primary_key=True, foreign_key="restriction.id", ondelete="CASCADE")
+    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+
+
+class Fortification(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16, index=True)
+    summary: str
+    status: str = Field(max_length=24, index=True)
+    neighbour: str | None = Field(default=None, foreign_key="country.code")
+    length_km: float | None = None
+    budget_eur: float | None = None
+    count: int | None = None
+    completion: str | None = Field(default=None, max_length=10)
+    completion_inferred: bool = False
+    completion_note: str | None = None
+
+
+class FortificationCountry(SQLModel, table=True):
+    __tablename__ = "fortification_country"
+
+    fortification_id: str = Field(
+        primary_key=True, foreign_key="fortification.id", ondelete="CASCADE"
+    )
+    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+
+
+class Fact(SQLModel, table=True):
+    """A figure or name the articles state about a record; disputed when its claims disagree."""
+
+    __table_args__ = (Index("ix_fact_subject", "subject_type", "subject_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    subject_type: str = Field(max_length=16)
+    subject_id: str = Field(max_length=64)
+    topic: str = Field(max_length=64)
+    summary: str
+    unit: str | None = None
+    disputed: bool = Field(default=False, index=True)
+    preferred_reason: str | None = None
+
+
+class Claim(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=80)  # "<fact id>#<n>"
+    fact_id: str = Field(foreign_key="fact.id", index=True, ondelete="CASCADE")
+    position: int
+    value: str
+    value_num: float | None = None
+    preferred: bool = False
+    note: str | None = None
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (Index("ix_event_subject", "subject_type", "subject_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    date: str = Field(max_length=10)
+    date_start: dt.date = Field(index=True)
+    date_inferred: bool = False
+    date_note: str | None = None
+    kind: str = Field(max_length=16, index=True)
+    summary: str
+    subject_type: str | None = Field(default=None, max_length=16)
+    subject_id: str | None = Field(default=None, max_length=64)
+    status_before: str | None = Field(default=None, max_length=24)
+    status_after: str | None = Field(default=None, max_length=24)
+
+
+class EventCountry(SQLModel, table=True):
+    __tablename__ = "event_country"
+
+    event_id: str = Field(primary_key=True, foreign_key="event.id", ondelete="CASCADE")
+    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+
+
+class Citation(SQLModel, table=True):
+    """A record's quote, resolved to the sentence that holds it."""
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source_file", "sentence_index"],
+            ["sentence.source_file", "sentence.sentence_index"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_citation_sentence", "source_file", "sentence_index"),
+    )
+
+    record_type: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=80)
+    position: int = Field(primary_key=True)
+    source_file: str = Field(max_length=255)
+    sentence_index: int
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    quote_start: int
+    quote_end: int
+
+
+class SearchDocument(SQLModel, table=True):
+    """One searchable text: a sentence or a record. Full-text indexed per dialect (migrations)."""
+
+    __tablename__ = "search_document"
+
+    __table_args__ = (UniqueConstraint("doc_type", "doc_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: str = Field(max_length=16)  # sentence | crossing | restriction | ...
+    doc_id: str = Field(max_length=300)
+    title: str
+    body: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,121 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.schemas import Problem
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("borderstatus")
+
+
+class ProblemError(Exception):
+    """An error the client can act on, answered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+def invalid_parameter(name: str, message: str, **extra: Any) -> ProblemError:
+    """A 422 naming the query parameter at fault."""
+    return ProblemError(
+        422,
+        "Invalid parameter",
+        f"{name}: {message}",
+        errors=[{"parameter": name, "message": message, **extra}],
+    )
+
+
+def not_found(what: str, key: str) -> ProblemError:
+    return ProblemError(404, "Not found", f"No {what} with id {key!r}.")
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        title=title, status=status, detail=detail, instance=request.url.path, errors=errors
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    location = [str(p) for p in error.get("loc", ())]
+    where = location[0] if location else "request"
+    name = ".".join(location[1:]) or where
+    return {"parameter": name, "in": where, "message": error.get("msg", "invalid")}
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error as problem+json, and never with a traceback."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_describe(e) for e in exc.errors()]
+        detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
+        return problem_response(request, 422, "Invalid parameter", detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        return problem_response(request, 500, "Internal server error")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems a route can answer."""
+    descriptions = {
+        304: "Not modified (If-None-Match matched the ETag).",
+        404: "No record with that id.",
+        422: "A parameter is invalid; the body names it.",
+        503: "The database is unavailable.",
+    }
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        if status == 304:
+            responses[status] = {"description": descriptions[status]}
+            continue
+        responses[status] = {
+            "description": descriptions.get(status, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    return responses

@@ -1,0 +1,134 @@
+"""Border checkpoints."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from app import presenters, queries
+from app.db import SessionDep
+from app.problems import not_found, problem_responses
+from app.routes.params import (
+    AsOf,
+    CountryFilter,
+    CursorParam,
+    Limit,
+    NeighbourFilter,
+    decode_cursor,
+    encode_cursor,
+)
+from app.schemas import BorderStatusNote, CrossingDetail, CrossingsMeta, CrossingsPage
+from app.seed import fold
+
+router = APIRouter(prefix="/crossings", tags=["crossings"])
+
+CrossingStatus = Literal["open", "closed", "restricted", "unknown"]
+Traffic = Literal["car", "truck", "bus", "pedestrian", "rail"]
+
+
+@router.get("", response_model=CrossingsPage, responses=problem_responses(304, 422))
+def list_crossings(
+    session: SessionDep,
+    country: CountryFilter,
+    neighbour: NeighbourFilter,
+    as_of: AsOf,
+    status: Annotated[
+        CrossingStatus | None, Query(description="Status (as of `as_of` when given).")
+    ] = None,
+    traffic: Annotated[Traffic | None, Query(description="Allowed traffic.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="Name or any alias; ignores case, diacritics, spaces and dashes.",
+            examples=["Sturskug"],
+            max_length=200,
+        ),
+    ] = None,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> CrossingsPage:
+    """Border checkpoints, each with its status, allowed traffic and provenance."""
+    after = decode_cursor(cursor)
+    q_key = fold(q) if q else None
+    if q is not None and not q_key:
+        q_key = None
+    conditions = queries.crossing_conditions(
+        country=country,
+        neighbour=neighbour,
+        status=None if as_of else status,
+        traffic=traffic,
+        q_key=q_key,
+    )
+    if as_of is None:
+        rows, total = queries.crossings_page(
+            session, conditions=conditions, after=after, limit=limit + 1
+        )
+    else:
+        # The status on a date comes from each crossing's history, so filter before paging.
+        candidates = queries.crossings_all(session, conditions=conditions)
+        statuses = presenters.crossing_statuses_at(session, candidates, as_of=as_of)
+        matching = [c for c in candidates if status is None or statuses[c.id] == status]
+        total = len(matching)
+        rows = [c for c in matching if after is None or c.id > after][: limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    meta = CrossingsMeta(
+        total=total,
+        limit=limit,
+        next=encode_cursor(rows[-1].id) if more else None,
+        as_of=as_of.isoformat() if as_of else None,
+    )
+    if q is None and status is None and traffic is None:
+        meta.border_statuses = _unnamed_border_statuses(session, country, neighbour)
+        if meta.border_statuses and total == 0:
+            meta.note = (
+                "The sources name no checkpoint on this border; "
+                "its border-level status is in meta.border_statuses."
+            )
+    return CrossingsPage(
+        data=presenters.crossings(session, rows, as_of=as_of),
+        meta=meta,
+    )
+
+
+def _unnamed_border_statuses(
+    session: SessionDep, country: str | None, neighbour: str | None
+) -> list[BorderStatusNote]:
+    borders = [
+        b
+        for b in queries.borders(session, country=country)
+        if (neighbour is None or b.neighbour == neighbour) and b.status != "unknown"
+    ]
+    counts = queries.crossing_counts(session, border_ids=[b.id for b in borders])
+    unnamed = [b for b in borders if not counts.get(b.id)]
+    cited = queries.load_provenance(
+        session, record_type="border", record_ids=[b.id for b in unnamed]
+    )
+    return [
+        BorderStatusNote(
+            border_id=b.id,
+            status=b.status,
+            status_since=b.status_since,
+            summary=b.summary,
+            provenance=presenters.provenance(cited[b.id]),
+        )
+        for b in unnamed
+    ]
+
+
+@router.get("/{crossing_id}", response_model=CrossingDetail, responses=problem_responses(304, 404))
+def get_crossing(
+    session: SessionDep,
+    crossing_id: Annotated[str, Path(description="The crossing's slug.", examples=["storskog"])],
+) -> CrossingDetail:
+    """One crossing, with its dated status history and any facts about it."""
+    crossing = queries.crossing(session, crossing_id=crossing_id)
+    if crossing is None:
+        raise not_found("crossing", crossing_id)
+    (out,) = presenters.crossings(session, [crossing])
+    events = queries.subject_events(session, subject_type="crossing", subject_ids=[crossing.id])
+    facts = queries.facts_of(session, subject_type="crossing", subject_ids=[crossing.id])
+    return CrossingDetail(
+        **out.model_dump(),
+        history=presenters.events(session, events.get(crossing.id, [])),
+        facts=presenters.facts(session, facts.get(crossing.id, [])),
+    )

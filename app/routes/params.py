@@ -1,0 +1,110 @@
+"""Query parameters shared by the list endpoints, validated into clear 422 problems."""
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from app import queries
+from app.dates import parse_partial
+from app.db import SessionDep
+from app.problems import invalid_parameter
+
+
+def _country(session: SessionDep, name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().upper()
+    accepted = queries.country_codes(session)
+    if code not in accepted:
+        raise invalid_parameter(
+            name,
+            f"unknown country code {value!r}; accepted codes: {', '.join(accepted)}",
+            accepted=accepted,
+        )
+    return code
+
+
+def country_filter(
+    session: SessionDep,
+    country: Annotated[
+        str | None,
+        Query(
+            description="ISO 3166-1 alpha-2 code, any case. Matches either side of a border: "
+            "`RU` lists everything on Russia's borders.",
+            examples=["LV"],
+            max_length=8,
+        ),
+    ] = None,
+) -> str | None:
+    return _country(session, "country", country)
+
+
+def neighbour_filter(
+    session: SessionDep,
+    neighbour: Annotated[
+        str | None,
+        Query(description="The non-NATO side: RU or BY, any case.", examples=["RU"], max_length=8),
+    ] = None,
+) -> str | None:
+    return _country(session, "neighbour", neighbour)
+
+
+CountryFilter = Annotated[str | None, Depends(country_filter)]
+NeighbourFilter = Annotated[str | None, Depends(neighbour_filter)]
+
+
+def as_of_filter(
+    as_of: Annotated[
+        str | None,
+        Query(
+            description="YYYY, YYYY-MM or YYYY-MM-DD: answer as things stood at the end of that "
+            "year, month or day, from the dated event history.",
+            examples=["2023-11"],
+            max_length=10,
+        ),
+    ] = None,
+) -> dt.date | None:
+    return partial_date_param("as_of", as_of, end=True)
+
+
+AsOf = Annotated[dt.date | None, Depends(as_of_filter)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1-500.", examples=[100])]
+CursorParam = Annotated[
+    str | None,
+    Query(description="Opaque cursor from `meta.next` of the previous page.", max_length=512),
+]
+
+
+def encode_cursor(after: str) -> str:
+    raw = json.dumps({"after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The key a page starts after; a cursor we didn't issue is a 422."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        after = json.loads(raw)["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise invalid_parameter("cursor", "not a cursor this API issued") from exc
+    if not isinstance(after, str):
+        raise invalid_parameter("cursor", "not a cursor this API issued")
+    return after
+
+
+def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | None:
+    """A YYYY / YYYY-MM / YYYY-MM-DD parameter as the first or last day of its period."""
+    if value is None:
+        return None
+    try:
+        start, last = parse_partial(value.strip())
+    except ValueError as exc:
+        raise invalid_parameter(name, f"{exc}") from exc
+    return last if end else start

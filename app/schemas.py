@@ -1,0 +1,273 @@
+"""The wire contract: response shapes, the provenance object and the list envelope."""
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Provenance(BaseModel):
+    """Where a statement comes from: `sentence == article[char_start:char_end]`."""
+
+    source_file: str = Field(examples=["001_2d175952eb0183b5.txt"])
+    sentence_index: int = Field(description="0-based index of the sentence in its article.")
+    sentence: str = Field(description="The exact text of the cited sentence.")
+    char_start: int = Field(description="Offset of the sentence (Unicode code points).")
+    char_end: int
+    quote: str = Field(description="The span of the sentence that supports the record.")
+    quote_start: int
+    quote_end: int
+
+
+class Meta(BaseModel):
+    total: int = Field(description="Records matching the filters, over all pages.")
+    limit: int
+    next: str | None = Field(description="Cursor for the next page; null on the last page.")
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    meta: Meta
+
+
+class BorderStatusNote(BaseModel):
+    """A border-level status, for borders whose checkpoints the sources don't name."""
+
+    border_id: str
+    status: str
+    status_since: str | None
+    summary: str | None
+    provenance: list[Provenance]
+
+
+class CrossingsMeta(Meta):
+    as_of: str | None = None
+    border_statuses: list[BorderStatusNote] = Field(
+        default_factory=list,
+        description="Border-level statuses of the borders in scope that have no named crossing "
+        "(e.g. a country that closed all its crossings).",
+    )
+    note: str | None = None
+
+
+class DatedMeta(Meta):
+    as_of: str | None = None
+
+
+class Subject(BaseModel):
+    type: str
+    id: str
+
+
+class EventOut(BaseModel):
+    id: str
+    date: str = Field(examples=["2023-12"], description="YYYY, YYYY-MM or YYYY-MM-DD.")
+    date_inferred: bool
+    date_note: str | None
+    kind: str
+    summary: str
+    countries: list[str]
+    subject: Subject | None
+    status_before: str | None
+    status_after: str | None
+    provenance: list[Provenance]
+
+
+class ClaimOut(BaseModel):
+    value: str
+    value_num: float | None
+    preferred: bool
+    note: str | None
+    provenance: list[Provenance]
+
+
+class FactOut(BaseModel):
+    id: str
+    subject: Subject
+    topic: str
+    summary: str
+    unit: str | None
+    disputed: bool
+    preferred_reason: str | None
+    preferred_value: str | None
+    claims: list[ClaimOut]
+
+
+class CrossingOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "terehova",
+                "name": "Terehova",
+                "counterpart": "Burachki",
+                "aliases": ["Terekhovo", "Terekhovo – Burachki"],
+                "country": "LV",
+                "neighbour": "RU",
+                "border_id": "LV-RU",
+                "status": "restricted",
+                "traffic": ["bus", "car", "truck"],
+                "status_since": "2025",
+                "provenance": [],
+            }
+        }
+    )
+
+    id: str = Field(description="Stable slug.")
+    name: str = Field(description="Official name on the NATO side, with its diacritics.")
+    counterpart: str | None = Field(description="The checkpoint's name on the other side.")
+    aliases: list[str] = Field(description="Every other spelling the sources use.")
+    country: str = Field(description="ISO 3166-1 alpha-2 of the NATO side.")
+    neighbour: str = Field(description="RU or BY.")
+    border_id: str
+    status: str = Field(description="open | closed | restricted | unknown (as of `as_of`).")
+    traffic: list[str]
+    status_since: str | None
+    status_since_inferred: bool
+    status_since_note: str | None
+    notes: str | None
+    provenance: list[Provenance]
+
+
+class CrossingDetail(CrossingOut):
+    history: list[EventOut] = Field(description="Dated status changes, oldest first.")
+    facts: list[FactOut]
+
+
+class CrossingsPage(BaseModel):
+    data: list[CrossingOut]
+    meta: CrossingsMeta
+
+
+class RestrictionOut(BaseModel):
+    id: str
+    kind: str
+    summary: str
+    countries: list[str]
+    status: str = Field(description="in_force | proposed | planned | lifted")
+    since: str | None
+    since_inferred: bool
+    since_note: str | None
+    until: str | None
+    provenance: list[Provenance]
+
+
+class RestrictionDetail(RestrictionOut):
+    history: list[EventOut]
+
+
+class FortificationOut(BaseModel):
+    id: str
+    country: str | None = Field(description="The country, or null for a joint project.")
+    countries: list[str]
+    neighbour: str | None
+    kind: str
+    summary: str
+    status: str = Field(
+        description="proposed | planned | under_construction | completed | rejected"
+    )
+    length_km: float | None
+    budget_eur: float | None
+    count: int | None
+    completion: str | None
+    completion_inferred: bool
+    completion_note: str | None
+    provenance: list[Provenance]
+
+
+class FortificationDetail(FortificationOut):
+    history: list[EventOut]
+    facts: list[FactOut]
+
+
+class CrossingCounts(BaseModel):
+    open: int = 0
+    closed: int = 0
+    restricted: int = 0
+    unknown: int = 0
+
+
+class BorderOut(BaseModel):
+    id: str = Field(examples=["NO-RU"])
+    country: str
+    neighbour: str
+    status: str = Field(description="Border-level status: open | closed | restricted | unknown")
+    status_since: str | None
+    status_since_inferred: bool
+    status_since_note: str | None
+    summary: str | None
+    crossing_counts: CrossingCounts
+    facts: list[FactOut]
+    disputed: bool = Field(description="True when any of the border's facts is disputed.")
+    provenance: list[Provenance]
+
+
+class BorderDetail(BorderOut):
+    crossings: list[CrossingOut]
+    history: list[EventOut]
+
+
+class CountryOut(BaseModel):
+    code: str
+    name: str
+    role: str = Field(description="nato | neighbour | other")
+
+
+class CountryDetail(CountryOut):
+    borders: list[BorderOut]
+    crossing_counts: CrossingCounts
+    crossings: list[CrossingOut]
+    restrictions: list[RestrictionOut]
+    fortifications: list[FortificationOut]
+    events: list[EventOut]
+
+
+class SourceOut(BaseModel):
+    file: str
+    sha256: str
+    title: str
+    publisher: str | None
+    published: str | None
+    published_inferred: bool
+    published_note: str | None
+    sentence_count: int
+
+
+class CitedBy(BaseModel):
+    record_type: str
+    record_id: str
+    quote: str
+
+
+class SentenceOut(BaseModel):
+    source_file: str
+    sentence_index: int
+    kind: str = Field(description="title | heading | body | bullet | caption")
+    text: str
+    char_start: int
+    char_end: int
+    cited_by: list[CitedBy]
+
+
+class SourceDetail(SourceOut):
+    text: str = Field(description="The article exactly as stored; offsets index into it.")
+    sentences: list[SentenceOut]
+
+
+class SearchHit(BaseModel):
+    type: str = Field(description="sentence | crossing | restriction | fortification | ...")
+    id: str
+    title: str
+    text: str
+    url: str = Field(description="Where the hit's record or sentence is served.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, object]] | None = None
