@@ -10,32 +10,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from app.articles import SentenceSpan, read_article, sha256_of, split_sentences
 from app.dates import parse_partial
+from app.schemas import (
+    CrossingStatus,
+    EventKind,
+    FortificationKind,
+    FortificationStatus,
+    RestrictionKind,
+    RestrictionStatus,
+    Traffic,
+)
 
-CrossingStatus = Literal["open", "closed", "restricted", "unknown"]
-Traffic = Literal["car", "truck", "bus", "pedestrian", "rail"]
-RestrictionKind = Literal[
-    "visa", "entry", "vehicle", "goods", "transit", "inspection", "pedestrian"
-]
-RestrictionStatus = Literal["in_force", "proposed", "planned", "lifted"]
-FortificationKind = Literal[
-    "fence", "wall", "bunkers", "minefield", "anti_tank", "surveillance", "line"
-]
-FortificationStatus = Literal["proposed", "planned", "under_construction", "completed", "rejected"]
-EventKind = Literal[
-    "closure",
-    "opening",
-    "ban",
-    "completion",
-    "agreement",
-    "meeting",
-    "proposal",
-    "decision",
-    "withdrawal",
-    "accession",
-    "suspension",
-    "inspection",
-    "statement",
-]
 SubjectType = Literal["border", "crossing", "restriction", "fortification", "event"]
 
 

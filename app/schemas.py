@@ -1,10 +1,37 @@
 """The wire contract: response shapes, the provenance object and the list envelope."""
 
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+# Vocabularies shared by the records file and the API filters.
+CrossingStatus = Literal["open", "closed", "restricted", "unknown"]
+Traffic = Literal["car", "truck", "bus", "pedestrian", "rail"]
+RestrictionKind = Literal[
+    "visa", "entry", "vehicle", "goods", "transit", "inspection", "pedestrian"
+]
+RestrictionStatus = Literal["in_force", "proposed", "planned", "lifted"]
+FortificationKind = Literal[
+    "fence", "wall", "bunkers", "minefield", "anti_tank", "surveillance", "line"
+]
+FortificationStatus = Literal["proposed", "planned", "under_construction", "completed", "rejected"]
+EventKind = Literal[
+    "closure",
+    "opening",
+    "ban",
+    "completion",
+    "agreement",
+    "meeting",
+    "proposal",
+    "decision",
+    "withdrawal",
+    "accession",
+    "suspension",
+    "inspection",
+    "statement",
+]
 
 
 class Provenance(BaseModel):

@@ -1,6 +1,6 @@
 """Border checkpoints."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
@@ -16,13 +16,17 @@ from app.routes.params import (
     decode_cursor,
     encode_cursor,
 )
-from app.schemas import BorderStatusNote, CrossingDetail, CrossingsMeta, CrossingsPage
+from app.schemas import (
+    BorderStatusNote,
+    CrossingDetail,
+    CrossingsMeta,
+    CrossingsPage,
+    CrossingStatus,
+    Traffic,
+)
 from app.seed import fold
 
 router = APIRouter(prefix="/crossings", tags=["crossings"])
-
-CrossingStatus = Literal["open", "closed", "restricted", "unknown"]
-Traffic = Literal["car", "truck", "bus", "pedestrian", "rail"]
 
 
 @router.get("", response_model=CrossingsPage, responses=problem_responses(304, 422))

@@ -1,0 +1,45 @@
+"""Country pairs: border-level status, crossing counts and facts such as length."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app import presenters, queries
+from app.db import SessionDep
+from app.problems import not_found, problem_responses
+from app.routes.params import CountryFilter
+from app.schemas import BorderDetail, BorderOut, Meta, Page
+
+router = APIRouter(prefix="/borders", tags=["borders"])
+
+
+@router.get("", response_model=Page[BorderOut], responses=problem_responses(304, 422))
+def list_borders(session: SessionDep, country: CountryFilter) -> Page[BorderOut]:
+    """Every border between a NATO country and Russia or Belarus, with its status and facts."""
+    rows = queries.borders(session, country=country)
+    return Page[BorderOut](
+        data=presenters.borders(session, rows),
+        meta=Meta(total=len(rows), limit=len(rows), next=None),
+    )
+
+
+@router.get("/{border_id}", response_model=BorderDetail, responses=problem_responses(304, 404))
+def get_border(
+    session: SessionDep,
+    border_id: Annotated[
+        str, Path(description="`<NATO country>-<neighbour>`, any case.", examples=["NO-RU"])
+    ],
+) -> BorderDetail:
+    """One border, with its crossings, facts (every claim, with provenance) and history."""
+    border = queries.border(session, border_id=border_id.upper())
+    if border is None:
+        raise not_found("border", border_id)
+    (out,) = presenters.borders(session, [border])
+    events = queries.subject_events(session, subject_type="border", subject_ids=[border.id])
+    return BorderDetail(
+        **out.model_dump(),
+        crossings=presenters.crossings(
+            session, queries.crossings_of_borders(session, border_ids=[border.id])
+        ),
+        history=presenters.events(session, events.get(border.id, [])),
+    )

@@ -1,0 +1,72 @@
+"""Fences, walls, bunker lines, minefields, anti-tank barriers and surveillance upgrades."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app import presenters, queries
+from app.db import SessionDep
+from app.problems import not_found, problem_responses
+from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, encode_cursor
+from app.schemas import (
+    FortificationDetail,
+    FortificationKind,
+    FortificationOut,
+    FortificationStatus,
+    Meta,
+    Page,
+)
+
+router = APIRouter(prefix="/fortifications", tags=["fortifications"])
+
+
+@router.get("", response_model=Page[FortificationOut], responses=problem_responses(304, 422))
+def list_fortifications(
+    session: SessionDep,
+    country: CountryFilter,
+    kind: Annotated[FortificationKind | None, Query(description="What is built.")] = None,
+    status: Annotated[FortificationStatus | None, Query(description="Project status.")] = None,
+    q: Annotated[
+        str | None, Query(description="Words in the summary, any case.", max_length=200)
+    ] = None,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> Page[FortificationOut]:
+    """Fortification projects, including rejected ones, with figures and provenance."""
+    conditions = queries.fortification_conditions(country=country, kind=kind, status=status, q=q)
+    rows, total = queries.fortifications_page(
+        session, conditions=conditions, after=decode_cursor(cursor), limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page[FortificationOut](
+        data=presenters.fortifications(session, rows),
+        meta=Meta(total=total, limit=limit, next=encode_cursor(rows[-1].id) if more else None),
+    )
+
+
+@router.get(
+    "/{fortification_id}",
+    response_model=FortificationDetail,
+    responses=problem_responses(304, 404),
+)
+def get_fortification(
+    session: SessionDep,
+    fortification_id: Annotated[
+        str, Path(description="The project's slug.", examples=["fi-border-fence"])
+    ],
+) -> FortificationDetail:
+    """One fortification project, with its dated history and facts."""
+    fortification = queries.fortification(session, fortification_id=fortification_id)
+    if fortification is None:
+        raise not_found("fortification", fortification_id)
+    (out,) = presenters.fortifications(session, [fortification])
+    events = queries.subject_events(
+        session, subject_type="fortification", subject_ids=[fortification.id]
+    )
+    facts = queries.facts_of(session, subject_type="fortification", subject_ids=[fortification.id])
+    return FortificationDetail(
+        **out.model_dump(),
+        history=presenters.events(session, events.get(fortification.id, [])),
+        facts=presenters.facts(session, facts.get(fortification.id, [])),
+    )

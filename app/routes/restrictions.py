@@ -1,0 +1,97 @@
+"""Measures on people, vehicles, goods, visas, transit and inspections."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app import presenters, queries
+from app.db import SessionDep
+from app.problems import not_found, problem_responses
+from app.routes.params import AsOf, CountryFilter, CursorParam, Limit, decode_cursor, encode_cursor
+from app.schemas import (
+    DatedMeta,
+    Page,
+    RestrictionDetail,
+    RestrictionKind,
+    RestrictionOut,
+    RestrictionStatus,
+)
+
+router = APIRouter(prefix="/restrictions", tags=["restrictions"])
+
+
+class RestrictionsPage(Page[RestrictionOut]):
+    meta: DatedMeta
+
+
+@router.get("", response_model=RestrictionsPage, responses=problem_responses(304, 422))
+def list_restrictions(
+    session: SessionDep,
+    country: CountryFilter,
+    as_of: AsOf,
+    kind: Annotated[RestrictionKind | None, Query(description="What the measure is on.")] = None,
+    status: Annotated[
+        RestrictionStatus | None, Query(description="Status (as of `as_of` when given).")
+    ] = None,
+    q: Annotated[
+        str | None, Query(description="Words in the summary, any case.", max_length=200)
+    ] = None,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+) -> RestrictionsPage:
+    """Restrictions, each with the countries it applies to, its dates and provenance.
+
+    With `as_of`, only measures that existed on that date are listed, with their status then.
+    """
+    after = decode_cursor(cursor)
+    conditions = queries.restriction_conditions(
+        country=country, kind=kind, status=None if as_of else status, q=q
+    )
+    statuses: dict[str, str | None] | None = None
+    if as_of is None:
+        rows, total = queries.restrictions_page(
+            session, conditions=conditions, after=after, limit=limit + 1
+        )
+    else:
+        candidates = queries.restrictions_all(session, conditions=conditions)
+        statuses = presenters.restriction_statuses_at(session, candidates, as_of=as_of)
+        matching = [
+            r
+            for r in candidates
+            if statuses[r.id] is not None and (status is None or statuses[r.id] == status)
+        ]
+        total = len(matching)
+        rows = [r for r in matching if after is None or r.id > after][: limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return RestrictionsPage(
+        data=presenters.restrictions(session, rows, statuses=statuses),
+        meta=DatedMeta(
+            total=total,
+            limit=limit,
+            next=encode_cursor(rows[-1].id) if more else None,
+            as_of=as_of.isoformat() if as_of else None,
+        ),
+    )
+
+
+@router.get(
+    "/{restriction_id}", response_model=RestrictionDetail, responses=problem_responses(304, 404)
+)
+def get_restriction(
+    session: SessionDep,
+    restriction_id: Annotated[
+        str, Path(description="The restriction's slug.", examples=["no-russian-plated-cars-ban"])
+    ],
+) -> RestrictionDetail:
+    """One restriction, with its dated history."""
+    restriction = queries.restriction(session, restriction_id=restriction_id)
+    if restriction is None:
+        raise not_found("restriction", restriction_id)
+    (out,) = presenters.restrictions(session, [restriction])
+    events = queries.subject_events(
+        session, subject_type="restriction", subject_ids=[restriction.id]
+    )
+    return RestrictionDetail(
+        **out.model_dump(), history=presenters.events(session, events.get(restriction.id, []))
+    )
