@@ -60,7 +60,8 @@ class UTF8JSONResponse(JSONResponse):
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
-    get_engine().dispose()
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
 
 
 def create_app() -> FastAPI:

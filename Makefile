@@ -1,0 +1,54 @@
+# The two commands: `make run` and `make test`. Everything else they need is made here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install install-dev migrate seed verify clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/borderstatus migrate
+
+seed: migrate
+	$(BIN)/borderstatus seed
+
+verify: install
+	$(BIN)/borderstatus verify
+
+## make run: install, migrate, seed and serve on http://127.0.0.1:8000 (SQLite by default)
+run: seed
+	$(BIN)/borderstatus serve --host $(HOST) --port $(PORT)
+
+## make test: the whole suite (and on PostgreSQL too when TEST_DATABASE_URL is set)
+test: install-dev
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/mypy app
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/mypy app
+
+format: install-dev
+	$(BIN)/ruff format app tests migrations
+	$(BIN)/ruff check --fix app tests migrations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

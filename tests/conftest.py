@@ -1,0 +1,134 @@
+"""Test databases are built by running the migrations: on SQLite always, and on PostgreSQL
+when TEST_DATABASE_URL is set (then an unreachable server is an error, never a skip)."""
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic_settings import BaseSettings
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import PROJECT_ROOT
+from app.db import get_session, make_engine, migrate
+from app.main import create_app
+from app.seed import seed
+
+SEED_DIR = PROJECT_ROOT / "seed_data"
+
+
+class TestSettings(BaseSettings):
+    test_database_url: str | None = None
+
+
+POSTGRES_URL = TestSettings().test_database_url
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+class Databases:
+    """Makes empty, migrated databases of one backend, and drops them afterwards."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend = backend
+        self.tmp = tmp
+        self.engines: list[Engine] = []
+        self.created: list[str] = []
+
+    def new_url(self) -> str:
+        name = f"bs_test_{uuid.uuid4().hex[:12]}"
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp / name}.db"
+        assert POSTGRES_URL is not None
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def migrated(self) -> tuple[str, Engine]:
+        url = self.new_url()
+        migrate(url)
+        engine = make_engine(url, pool_size=5)
+        self.engines.append(engine)
+        return url, engine
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+        if not self.created:
+            return
+        assert POSTGRES_URL is not None
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    dbs = Databases(backend, tmp_path_factory.mktemp(backend))
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(databases: Databases) -> Engine:
+    """A database seeded from seed_data/, shared by the tests that only read."""
+    _url, engine = databases.migrated()
+    seed(engine, SEED_DIR)
+    return engine
+
+
+@pytest.fixture
+def fresh_engine(databases: Databases) -> Engine:
+    """An empty, migrated database of its own, for tests that write."""
+    return databases.migrated()[1]
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A private copy of seed_data/ that a test may edit."""
+    target = tmp_path / "seed_data"
+    shutil.copytree(SEED_DIR, target)
+    return target
+
+
+def client_for(engine: Engine) -> TestClient:
+    app = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = session
+    return TestClient(app)
+
+
+@pytest.fixture(scope="session")
+def client(seeded_engine: Engine) -> TestClient:
+    return client_for(seeded_engine)
+
+
+@pytest.fixture
+def count_queries(seeded_engine: Engine) -> Iterator[Callable[[], int]]:
+    """How many SQL statements the seeded database has run since the fixture started."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(seeded_engine, "before_cursor_execute", record)
+    yield lambda: len(statements)
+    event.remove(seeded_engine, "before_cursor_execute", record)
