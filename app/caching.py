@@ -1,5 +1,5 @@
 """HTTP caching for GET and HEAD: a strong ETag from the body, 304 on If-None-Match, and a
-short Cache-Control max-age."""
+short Cache-Control max-age. HEAD is answered as GET without the body."""
 
 import hashlib
 
@@ -43,16 +43,21 @@ class ETagMiddleware:
             if message.get("more_body", False):
                 return
             assert start is not None
-            await self._finish(scope, start, b"".join(chunks), send)
+            body = b"".join(chunks)
+            await self._finish(scope, start, body, send, head=head)
 
-        await self.app(scope, receive, buffer)
+        head = scope["method"] == "HEAD"
+        inner = {**scope, "method": "GET"} if head else scope
+        await self.app(inner, receive, buffer)
 
-    async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
+    async def _finish(
+        self, scope: Scope, start: Message, body: bytes, send: Send, *, head: bool
+    ) -> None:
         headers = MutableHeaders(raw=list(start["headers"]))
         if start["status"] != 200:
             headers["Cache-Control"] = "no-store"
             await send({**start, "headers": headers.raw})
-            await send({"type": "http.response.body", "body": body})
+            await send({"type": "http.response.body", "body": b"" if head else body})
             return
         etag = etag_of(body)
         headers["ETag"] = etag
@@ -65,4 +70,4 @@ class ETagMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         await send({**start, "headers": headers.raw})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": b"" if head else body})

@@ -1,7 +1,9 @@
 """The application factory."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from app.caching import ETagMiddleware
 from app.config import get_settings
 from app.db import get_engine
 from app.problems import install as install_problems
+from app.problems import problem_responses
 from app.routes import (
     borders,
     conflicts,
@@ -25,6 +28,9 @@ from app.routes import (
     sources,
 )
 from app.schemas import Problem
+
+# Real answers from the seed data, trimmed; tests check they still match the response models.
+EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
 
 RESOURCE_ROUTERS = [
     crossings.router,
@@ -94,6 +100,7 @@ def create_app() -> FastAPI:
 
 
 def _openapi(app: FastAPI) -> Any:
+    """The generated schema, plus the Problem component and an example answer per endpoint."""
     base = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -102,7 +109,26 @@ def _openapi(app: FastAPI) -> Any:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema()
             )
+            examples = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+            for path, operations in schema["paths"].items():
+                for operation in operations.values():
+                    _document_responses(operation, examples.get(path))
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schema["components"]["schemas"].pop(unused, None)
             app.openapi_schema = schema
         return app.openapi_schema
 
     return openapi
+
+
+def _document_responses(operation: dict[str, Any], example: Any) -> None:
+    responses = operation.get("responses", {})
+    for response in responses.values():
+        content = response.get("content", {})
+        if UTF8JSONResponse.media_type in content:
+            content["application/json"] = content.pop(UTF8JSONResponse.media_type)
+    ok = responses.get("200", {}).get("content", {}).get("application/json")
+    if ok is not None and example is not None:
+        ok["example"] = example
+    if "422" in responses:
+        responses["422"] = problem_responses(422)[422]
