@@ -30,7 +30,7 @@ CHROME_LABELS = frozenset(
 )
 # A line that opens one of these ends the article: what follows is boxes, tags or comments.
 END_OF_ARTICLE = re.compile(
-    r"^(also read|tags|read-to-earn\b.*|comment-to-earn|\d+ comments|переведено сервисом.*)$",
+    r"^(also read|tags|read-to-earn\b.*|comment-to-earn|\d+ comments?|переведено сервисом.*)$",
     re.IGNORECASE,
 )
 PHOTO_CREDIT_LINE = re.compile(r"^\(?(photo|foto|фото)\s*:", re.IGNORECASE)

@@ -6,7 +6,7 @@ import typer
 import uvicorn
 
 from app.config import get_settings
-from app.db import alembic_config, get_engine, migrate
+from app.db import alembic_config, get_engine, migrate, schema_is_current
 from app.records import RecordsError
 from app.seed import seed as run_seed
 from app.seed import verify as run_verify
@@ -25,6 +25,11 @@ def migrate_command() -> None:
 def seed_command() -> None:
     """Bring the store in line with seed_data/: adds, updates and removes records."""
     settings = get_settings()
+    if not schema_is_current(get_engine()):
+        typer.echo(
+            "error: the database schema is not current; run `borderstatus migrate`", err=True
+        )
+        raise typer.Exit(1)
     try:
         report = run_seed(get_engine(), settings.seed_dir)
     except RecordsError as exc:

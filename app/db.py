@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import Depends
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -76,3 +78,10 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the schema of the database at `url` to `revision` (the only way it changes)."""
     command.upgrade(alembic_config(url), revision)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database's schema is at the latest migration."""
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads

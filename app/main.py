@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
@@ -27,6 +27,7 @@ from app.routes import (
     search,
     sources,
 )
+from app.routes.params import reject_nul_characters
 from app.schemas import Problem
 
 # Real answers from the seed data, trimmed; tests check they still match the response models.
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=UTF8JSONResponse,
+        dependencies=[Depends(reject_nul_characters)],
     )
     install_problems(app)
     for router in RESOURCE_ROUTERS:

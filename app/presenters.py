@@ -110,6 +110,26 @@ def crossing_statuses_at(
     }
 
 
+def border_statuses_at(
+    session: Session, rows: Sequence[Border], *, as_of: dt.date
+) -> dict[str, str]:
+    """Each border's border-level status on a date, from its dated events."""
+    ids = [b.id for b in rows]
+    history = queries.subject_events(session, subject_type="border", subject_ids=ids)
+    cited = queries.load_provenance(session, record_type="border", record_ids=ids)
+    return {
+        b.id: status_at(
+            current=b.status,
+            since=b.status_since_start,
+            changes=history.get(b.id, []),
+            attested=attested(cited[b.id]),
+            as_of=as_of,
+        )
+        or "unknown"
+        for b in rows
+    }
+
+
 def events(session: Session, rows: Sequence[Event]) -> list[EventOut]:
     ids = [e.id for e in rows]
     codes = queries.load_countries(session, link=EventCountry, key="event_id", ids=ids)

@@ -470,28 +470,46 @@ def citations_of_sentences(
 
 
 def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tuple[list[Any], int]:
-    """Full-text search: FTS5 on SQLite, tsvector on PostgreSQL; best matches first."""
+    """Full-text search: FTS5 on SQLite, tsvector on PostgreSQL; best matches first.
+
+    A sentence matches on its own words, not its article's title. Each row also carries what
+    its URL needs: an event's date, and a fact's subject and whether it is disputed (the
+    subject's event date for a fact about an event).
+    """
     if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        where = "search_fts MATCH :match"
-        base = f"FROM search_fts JOIN search_document d ON d.id = search_fts.rowid WHERE {where}"
+        in_body = " ".join('body : "' + t.replace('"', '""') + '"' for t in terms)
+        source = "search_fts JOIN search_document d ON d.id = search_fts.rowid"
+        where = (
+            "search_fts MATCH :match AND (d.doc_type <> 'sentence' OR d.id IN "
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH :in_body))"
+        )
         order = "ORDER BY bm25(search_fts), d.id"
-        params: dict[str, Any] = {"match": match}
+        params: dict[str, Any] = {"match": match, "in_body": in_body}
     else:
-        base = (
-            "FROM search_document d WHERE to_tsvector('english', d.title || ' ' || d.body) "
-            "@@ plainto_tsquery('english', :match)"
+        source = "search_document d"
+        where = (
+            "to_tsvector('english', d.title || ' ' || d.body) "
+            "@@ plainto_tsquery('english', :match) AND (d.doc_type <> 'sentence' "
+            "OR to_tsvector('english', d.body) @@ plainto_tsquery('english', :match))"
         )
         order = (
             "ORDER BY ts_rank(to_tsvector('english', d.title || ' ' || d.body), "
             "plainto_tsquery('english', :match)) DESC, d.id"
         )
         params = {"match": " ".join(terms)}
-    total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+    total = session.execute(
+        text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+    ).scalar_one()
     rows = session.execute(
         text(
-            f"SELECT d.doc_type, d.doc_id, d.title, d.body {base} {order} "
-            "LIMIT :limit OFFSET :offset"
+            "SELECT d.doc_type, d.doc_id, d.title, d.body, "
+            "f.subject_type, f.subject_id, f.disputed, e.date AS event_date "
+            f"FROM {source} "
+            "LEFT JOIN fact f ON d.doc_type = 'fact' AND f.id = d.doc_id "
+            "LEFT JOIN event e ON e.id = CASE WHEN d.doc_type = 'event' THEN d.doc_id "
+            "WHEN f.subject_type = 'event' THEN f.subject_id END "
+            f"WHERE {where} {order} LIMIT :limit OFFSET :offset"
         ),
         {**params, "limit": limit, "offset": offset},
     ).all()

@@ -345,6 +345,20 @@ def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]
             session.delete(row)
         deleted[model] = len(gone)
         session.flush()
+    # A delete can cascade in the database (a sentence takes the citations on it along, even
+    # those that are only moving to another sentence): forget rows that went that way, so the
+    # pass below inserts them again rather than updating rows that are no longer there.
+    for model, _rows in plan:
+        keys = _key_columns(model)
+        present = {
+            tuple(r)
+            for r in session.connection().execute(select(*(getattr(model, k) for k in keys)))
+        }
+        for key in [k for k in existing[model] if k not in present]:
+            row = existing[model].pop(key)
+            if row in session:
+                session.expunge(row)
+                deleted[model] += 1
     for model, rows in plan:
         keys = _key_columns(model)
         columns = _columns(model)

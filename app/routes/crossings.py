@@ -1,5 +1,6 @@
 """Border checkpoints."""
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -81,8 +82,12 @@ def list_crossings(
         next=encode_cursor(rows[-1].id) if more else None,
         as_of=as_of.isoformat() if as_of else None,
     )
-    if q is None and status is None and traffic is None:
-        meta.border_statuses = _unnamed_border_statuses(session, country, neighbour)
+    if q is None and traffic is None:
+        meta.border_statuses = [
+            note
+            for note in _unnamed_border_statuses(session, country, neighbour, as_of)
+            if status is None or note.status == status
+        ]
         if meta.border_statuses and total == 0:
             meta.note = (
                 "The sources name no checkpoint on this border; "
@@ -95,7 +100,7 @@ def list_crossings(
 
 
 def _unnamed_border_statuses(
-    session: SessionDep, country: str | None, neighbour: str | None
+    session: SessionDep, country: str | None, neighbour: str | None, as_of: dt.date | None
 ) -> list[BorderStatusNote]:
     borders = [
         b
@@ -107,10 +112,11 @@ def _unnamed_border_statuses(
     cited = queries.load_provenance(
         session, record_type="border", record_ids=[b.id for b in unnamed]
     )
+    statuses = presenters.border_statuses_at(session, unnamed, as_of=as_of) if as_of else {}
     return [
         BorderStatusNote(
             border_id=b.id,
-            status=b.status,
+            status=statuses.get(b.id, b.status),
             status_since=b.status_since,
             summary=b.summary,
             provenance=presenters.provenance(cited[b.id]),

@@ -6,12 +6,19 @@ import datetime as dt
 import json
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from app import queries
 from app.dates import parse_partial
 from app.db import SessionDep
 from app.problems import invalid_parameter
+
+
+def reject_nul_characters(request: Request) -> None:
+    """No id, code, date or word contains NUL, and PostgreSQL text can't hold one: a 422."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and "\x00" in value:
+            raise invalid_parameter(name, "must not contain NUL characters")
 
 
 def _country(session: SessionDep, name: str, value: str | None) -> str | None:
@@ -94,7 +101,7 @@ def decode_cursor(cursor: str | None) -> str | None:
         after = json.loads(raw)["after"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise invalid_parameter("cursor", "not a cursor this API issued") from exc
-    if not isinstance(after, str):
+    if not isinstance(after, str) or "\x00" in after:
         raise invalid_parameter("cursor", "not a cursor this API issued")
     return after
 

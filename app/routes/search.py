@@ -1,7 +1,7 @@
 """Full-text search over sentences and records."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -14,21 +14,30 @@ from app.schemas import Meta, Page, SearchHit
 router = APIRouter(prefix="/search", tags=["search"])
 
 WORD = re.compile(r"\w+")
+OFFSET = re.compile(r"[0-9]{1,9}")
 RECORD_PATHS = {
     "crossing": "/v1/crossings/{}",
     "restriction": "/v1/restrictions/{}",
     "fortification": "/v1/fortifications/{}",
     "border": "/v1/borders/{}",
-    "event": "/v1/events?from={}",
-    "fact": "/v1/conflicts#{}",
 }
 
 
-def _url(doc_type: str, doc_id: str) -> str:
-    if doc_type == "sentence":
-        file, _, index = doc_id.partition("#")
+def _url(row: Any) -> str:
+    """Where the hit is served: its sentence, its record, the day of its event, or for a fact
+    the conflicts list (when disputed) or the record it is about."""
+    if row.doc_type == "sentence":
+        file, _, index = row.doc_id.partition("#")
         return f"/v1/sources/{file}/sentences/{index}"
-    return RECORD_PATHS.get(doc_type, "/v1/{}").format(doc_id)
+    if row.doc_type == "fact" and row.disputed:
+        return f"/v1/conflicts#{row.doc_id}"
+    if row.event_date is not None:
+        return f"/v1/events?from={row.event_date}&to={row.event_date}"
+    if row.doc_type == "fact":
+        if row.subject_type not in RECORD_PATHS:
+            return f"/v1/conflicts#{row.doc_id}"
+        return RECORD_PATHS[row.subject_type].format(row.subject_id)
+    return RECORD_PATHS.get(row.doc_type, "/v1/{}").format(row.doc_id)
 
 
 @router.get("", response_model=Page[SearchHit], responses=problem_responses(304, 422))
@@ -51,15 +60,17 @@ def search(
     if not terms:
         raise invalid_parameter("q", "needs at least one word")
     after = decode_cursor(cursor)
-    offset = int(after) if after and after.isdigit() else 0
-    if after is not None and not after.isdigit():
+    if after is not None and not OFFSET.fullmatch(after):
         raise invalid_parameter("cursor", "not a cursor this API issued")
+    offset = int(after) if after is not None else 0
     rows, total = queries.search(session, terms=terms, limit=limit, offset=offset)
     end = offset + len(rows)
     return Page[SearchHit](
         data=[
-            SearchHit(type=t, id=i, title=title, text=body, url=_url(t, i))
-            for t, i, title, body in rows
+            SearchHit(
+                type=row.doc_type, id=row.doc_id, title=row.title, text=row.body, url=_url(row)
+            )
+            for row in rows
         ],
         meta=Meta(total=total, limit=limit, next=encode_cursor(str(end)) if end < total else None),
     )
