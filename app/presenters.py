@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app import queries
 from app.dates import period_start
-from app.history import status_at
+from app.history import StatusOnDate, status_at
 from app.models import (
     Border,
     Crossing,
@@ -45,30 +45,58 @@ def attested(rows: Sequence[dict[str, Any]]) -> dt.date | None:
     return min((d for d in dates if d is not None), default=None)
 
 
+Dated = Crossing | Border | Restriction
+RECORD_TYPES: dict[type[Dated], str] = {
+    Crossing: "crossing",
+    Border: "border",
+    Restriction: "restriction",
+}
+
+
+def current_status(row: Dated) -> StatusOnDate:
+    if isinstance(row, Restriction):
+        return StatusOnDate(row.status, row.since, row.since_inferred, row.since_note)
+    return StatusOnDate(
+        row.status, row.status_since, row.status_since_inferred, row.status_since_note
+    )
+
+
+def statuses_at(
+    session: Session, rows: Sequence[Dated], *, as_of: dt.date
+) -> dict[str, StatusOnDate | None]:
+    """Each record's status on a date, from its history; None where the sources are silent."""
+    if not rows:
+        return {}
+    record_type = RECORD_TYPES[type(rows[0])]
+    ids = [r.id for r in rows]
+    history = queries.subject_events(session, subject_type=record_type, subject_ids=ids)
+    cited = queries.load_provenance(session, record_type=record_type, record_ids=ids)
+    return {
+        r.id: status_at(
+            current=current_status(r),
+            changes=history.get(r.id, []),
+            attested=attested(cited[r.id]),
+            as_of=as_of,
+        )
+        for r in rows
+    }
+
+
 def crossings(
-    session: Session, rows: Sequence[Crossing], *, as_of: dt.date | None = None
+    session: Session,
+    rows: Sequence[Crossing],
+    *,
+    statuses: dict[str, StatusOnDate | None] | None = None,
 ) -> list[CrossingOut]:
+    """Crossings as they are, or as they stood on a date when given `statuses_at` results."""
     ids = [c.id for c in rows]
     aliases = queries.load_aliases(session, crossing_ids=ids)
     traffic = queries.load_traffic(session, crossing_ids=ids)
     cited = queries.load_provenance(session, record_type="crossing", record_ids=ids)
-    history = (
-        queries.subject_events(session, subject_type="crossing", subject_ids=ids) if as_of else {}
-    )
     result = []
     for c in rows:
-        status = c.status
-        if as_of is not None:
-            status = (
-                status_at(
-                    current=c.status,
-                    since=c.status_since_start,
-                    changes=history.get(c.id, []),
-                    attested=attested(cited[c.id]),
-                    as_of=as_of,
-                )
-                or "unknown"
-            )
+        state = current_status(c) if statuses is None else statuses.get(c.id)
+        state = state or StatusOnDate("unknown")
         result.append(
             CrossingOut(
                 id=c.id,
@@ -78,56 +106,16 @@ def crossings(
                 country=c.country,
                 neighbour=c.neighbour,
                 border_id=c.border_id,
-                status=status,
+                status=state.status,
                 traffic=traffic.get(c.id, []),
-                status_since=c.status_since,
-                status_since_inferred=c.status_since_inferred,
-                status_since_note=c.status_since_note,
+                status_since=state.since,
+                status_since_inferred=state.since_inferred,
+                status_since_note=state.since_note,
                 notes=c.notes,
                 provenance=provenance(cited[c.id]),
             )
         )
     return result
-
-
-def crossing_statuses_at(
-    session: Session, rows: Sequence[Crossing], *, as_of: dt.date
-) -> dict[str, str]:
-    """Each crossing's status on a date (for filtering before paging)."""
-    ids = [c.id for c in rows]
-    history = queries.subject_events(session, subject_type="crossing", subject_ids=ids)
-    cited = queries.load_provenance(session, record_type="crossing", record_ids=ids)
-    return {
-        c.id: status_at(
-            current=c.status,
-            since=c.status_since_start,
-            changes=history.get(c.id, []),
-            attested=attested(cited[c.id]),
-            as_of=as_of,
-        )
-        or "unknown"
-        for c in rows
-    }
-
-
-def border_statuses_at(
-    session: Session, rows: Sequence[Border], *, as_of: dt.date
-) -> dict[str, str]:
-    """Each border's border-level status on a date, from its dated events."""
-    ids = [b.id for b in rows]
-    history = queries.subject_events(session, subject_type="border", subject_ids=ids)
-    cited = queries.load_provenance(session, record_type="border", record_ids=ids)
-    return {
-        b.id: status_at(
-            current=b.status,
-            since=b.status_since_start,
-            changes=history.get(b.id, []),
-            attested=attested(cited[b.id]),
-            as_of=as_of,
-        )
-        or "unknown"
-        for b in rows
-    }
 
 
 def events(session: Session, rows: Sequence[Event]) -> list[EventOut]:
@@ -189,49 +177,35 @@ def facts(session: Session, rows: Sequence[Fact]) -> list[FactOut]:
     return result
 
 
-def restriction_statuses_at(
-    session: Session, rows: Sequence[Restriction], *, as_of: dt.date
-) -> dict[str, str | None]:
-    """Each restriction's status on a date; None where it didn't exist yet."""
-    ids = [r.id for r in rows]
-    history = queries.subject_events(session, subject_type="restriction", subject_ids=ids)
-    cited = queries.load_provenance(session, record_type="restriction", record_ids=ids)
-    result: dict[str, str | None] = {}
-    for r in rows:
-        status = status_at(
-            current=r.status,
-            since=r.since_start,
-            changes=history.get(r.id, []),
-            attested=attested(cited[r.id]),
-            as_of=as_of,
-        )
-        if status == "in_force" and r.until_start is not None and r.until_start <= as_of:
-            status = "lifted"
-        result[r.id] = status
-    return result
-
-
 def restrictions(
-    session: Session, rows: Sequence[Restriction], *, statuses: dict[str, str | None] | None = None
+    session: Session,
+    rows: Sequence[Restriction],
+    *,
+    statuses: dict[str, StatusOnDate | None] | None = None,
 ) -> list[RestrictionOut]:
+    """Restrictions as they are, or as they stood on a date when given `statuses_at` results."""
     ids = [r.id for r in rows]
     codes = queries.load_countries(session, link=RestrictionCountry, key="restriction_id", ids=ids)
     cited = queries.load_provenance(session, record_type="restriction", record_ids=ids)
-    return [
-        RestrictionOut(
-            id=r.id,
-            kind=r.kind,
-            summary=r.summary,
-            countries=codes.get(r.id, []),
-            status=(statuses or {}).get(r.id) or r.status,
-            since=r.since,
-            since_inferred=r.since_inferred,
-            since_note=r.since_note,
-            until=r.until,
-            provenance=provenance(cited[r.id]),
+    result = []
+    for r in rows:
+        state = current_status(r) if statuses is None else statuses.get(r.id)
+        state = state or StatusOnDate("unknown")
+        result.append(
+            RestrictionOut(
+                id=r.id,
+                kind=r.kind,
+                summary=r.summary,
+                countries=codes.get(r.id, []),
+                status=state.status,
+                since=state.since,
+                since_inferred=state.since_inferred,
+                since_note=state.since_note,
+                until=r.until,
+                provenance=provenance(cited[r.id]),
+            )
         )
-        for r in rows
-    ]
+    return result
 
 
 def fortifications(session: Session, rows: Sequence[Fortification]) -> list[FortificationOut]:

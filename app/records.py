@@ -72,7 +72,7 @@ class BorderRecord(Strict):
     status_since_inferred: bool = False
     status_since_note: str | None = None
     summary: str | None = None
-    quotes: list[Quote] = []
+    quotes: Quotes
 
 
 class CrossingRecord(Strict):
@@ -322,8 +322,6 @@ def check_references(records: RecordsFile) -> None:
         need(f"border {b.id}", b.neighbour)
         if b.id != f"{b.country}-{b.neighbour}":
             problems.append(f"border {b.id!r}: id must be {b.country}-{b.neighbour}")
-        if b.status != "unknown" and not b.quotes:
-            problems.append(f"border {b.id!r}: a known status needs a quote")
     for c in records.crossings:
         register("crossing", c.id)
         need(f"crossing {c.id}", c.country)

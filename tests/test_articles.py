@@ -162,7 +162,9 @@ def test_page_chrome_gets_no_sentence() -> None:
     assert_offsets_slice(text, spans)
 
 
-@pytest.mark.parametrize("marker", ["Read-to-Earn opportunity", "6 Comments", "1 Comment", "Also read", "Tags"])
+@pytest.mark.parametrize(
+    "marker", ["Read-to-Earn opportunity", "6 Comments", "1 Comment", "Also read", "Tags"]
+)
 def test_nothing_after_the_end_of_the_article_is_a_sentence(marker: str) -> None:
     text = (
         "Border talks in Kirkenes\n"

@@ -1,7 +1,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from app.history import status_at
+from app.history import StatusOnDate, status_at
 
 D = dt.date
 
@@ -11,10 +11,31 @@ class Change:
     date_start: dt.date
     status_before: str | None
     status_after: str | None
+    date_inferred: bool = False
+    date_note: str | None = None
+
+    @property
+    def date(self) -> str:
+        return self.date_start.isoformat()
 
 
-CLOSURE = Change(D(2023, 12, 1), "open", "closed")
+CLOSURE = Change(D(2023, 12, 1), "open", "closed", date_inferred=True, date_note="end of 2023")
 PEDESTRIAN_BAN = Change(D(2025, 1, 1), "open", "restricted")
+
+
+def state_at(
+    as_of: dt.date,
+    *changes: Change,
+    current: str = "closed",
+    since: dt.date | None = None,
+    attested: dt.date | None = None,
+) -> StatusOnDate | None:
+    return status_at(
+        current=StatusOnDate(current, since.isoformat() if since else None),
+        changes=list(changes),
+        attested=attested,
+        as_of=as_of,
+    )
 
 
 def at(
@@ -24,9 +45,8 @@ def at(
     since: dt.date | None = None,
     attested: dt.date | None = None,
 ) -> str | None:
-    return status_at(
-        current=current, since=since, changes=list(changes), attested=attested, as_of=as_of
-    )
+    state = state_at(as_of, *changes, current=current, since=since, attested=attested)
+    return state.status if state else None
 
 
 def test_a_dated_change_holds_from_the_first_day_of_its_period() -> None:
@@ -73,3 +93,15 @@ def test_since_wins_over_attested() -> None:
 
 def test_nothing_known_is_none() -> None:
     assert at(D(2024, 1, 1), current="open") is None
+
+
+def test_the_status_since_is_the_date_of_the_change_that_set_it() -> None:
+    after = state_at(D(2024, 1, 1), CLOSURE, current="closed", since=D(2023, 12, 1))
+    assert after == StatusOnDate("closed", "2023-12-01", True, "end of 2023")
+    before = state_at(D(2023, 11, 1), CLOSURE, current="closed", since=D(2023, 12, 1))
+    assert before == StatusOnDate("open", None)
+
+
+def test_the_current_status_keeps_its_own_since() -> None:
+    state = state_at(D(2024, 1, 1), current="open", since=D(2022, 6, 1))
+    assert state == StatusOnDate("open", "2022-06-01")

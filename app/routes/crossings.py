@@ -7,15 +7,17 @@ from fastapi import APIRouter, Path, Query
 
 from app import presenters, queries
 from app.db import SessionDep
-from app.problems import not_found, problem_responses
+from app.history import StatusOnDate
+from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.params import (
     AsOf,
     CountryFilter,
     CursorParam,
     Limit,
     NeighbourFilter,
+    after_cursor,
     decode_cursor,
-    encode_cursor,
+    page_of,
 )
 from app.schemas import (
     BorderStatusNote,
@@ -53,9 +55,9 @@ def list_crossings(
 ) -> CrossingsPage:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
     after = decode_cursor(cursor)
-    q_key = fold(q) if q else None
+    q_key = fold(q) if q is not None else None
     if q is not None and not q_key:
-        q_key = None
+        raise invalid_parameter("q", "needs at least one letter or digit")
     conditions = queries.crossing_conditions(
         country=country,
         neighbour=neighbour,
@@ -63,6 +65,7 @@ def list_crossings(
         traffic=traffic,
         q_key=q_key,
     )
+    statuses = None
     if as_of is None:
         rows, total = queries.crossings_page(
             session, conditions=conditions, after=after, limit=limit + 1
@@ -70,16 +73,15 @@ def list_crossings(
     else:
         # The status on a date comes from each crossing's history, so filter before paging.
         candidates = queries.crossings_all(session, conditions=conditions)
-        statuses = presenters.crossing_statuses_at(session, candidates, as_of=as_of)
-        matching = [c for c in candidates if status is None or statuses[c.id] == status]
+        statuses = presenters.statuses_at(session, candidates, as_of=as_of)
+        matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
         total = len(matching)
-        rows = [c for c in matching if after is None or c.id > after][: limit + 1]
-    more = len(rows) > limit
-    rows = rows[:limit]
+        rows = after_cursor(matching, after=after, limit=limit)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
     meta = CrossingsMeta(
         total=total,
         limit=limit,
-        next=encode_cursor(rows[-1].id) if more else None,
+        next=next_cursor,
         as_of=as_of.isoformat() if as_of else None,
     )
     if q is None and traffic is None:
@@ -94,14 +96,20 @@ def list_crossings(
                 "its border-level status is in meta.border_statuses."
             )
     return CrossingsPage(
-        data=presenters.crossings(session, rows, as_of=as_of),
+        data=presenters.crossings(session, rows, statuses=statuses),
         meta=meta,
     )
+
+
+def _status(statuses: dict[str, StatusOnDate | None], record_id: str) -> str:
+    state = statuses.get(record_id)
+    return state.status if state else "unknown"
 
 
 def _unnamed_border_statuses(
     session: SessionDep, country: str | None, neighbour: str | None, as_of: dt.date | None
 ) -> list[BorderStatusNote]:
+    """Border-level statuses of the borders in scope whose checkpoints no source names."""
     borders = [
         b
         for b in queries.borders(session, country=country)
@@ -112,17 +120,21 @@ def _unnamed_border_statuses(
     cited = queries.load_provenance(
         session, record_type="border", record_ids=[b.id for b in unnamed]
     )
-    statuses = presenters.border_statuses_at(session, unnamed, as_of=as_of) if as_of else {}
-    return [
-        BorderStatusNote(
-            border_id=b.id,
-            status=statuses.get(b.id, b.status),
-            status_since=b.status_since,
-            summary=b.summary,
-            provenance=presenters.provenance(cited[b.id]),
+    statuses = presenters.statuses_at(session, unnamed, as_of=as_of) if as_of else None
+    notes = []
+    for b in unnamed:
+        state = presenters.current_status(b) if statuses is None else statuses.get(b.id)
+        state = state or StatusOnDate("unknown")
+        notes.append(
+            BorderStatusNote(
+                border_id=b.id,
+                status=state.status,
+                status_since=state.since,
+                summary=b.summary,
+                provenance=presenters.provenance(cited[b.id]),
+            )
         )
-        for b in unnamed
-    ]
+    return notes
 
 
 @router.get("/{crossing_id}", response_model=CrossingDetail, responses=problem_responses(304, 404))

@@ -13,7 +13,7 @@ from app.routes.params import (
     CursorParam,
     Limit,
     decode_cursor,
-    encode_cursor,
+    page_of,
     partial_date_param,
 )
 from app.schemas import EventKind, EventOut, Meta, Page
@@ -57,10 +57,8 @@ def list_events(
         after=after,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        encode_cursor(f"{rows[-1].date_start.isoformat()}|{rows[-1].id}") if more else None
+    rows, next_cursor = page_of(
+        rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}"
     )
     return Page[EventOut](
         data=presenters.events(session, rows),

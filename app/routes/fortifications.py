@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query
 from app import presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
-from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, encode_cursor
+from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, page_of
 from app.schemas import (
     FortificationDetail,
     FortificationKind,
@@ -37,11 +37,10 @@ def list_fortifications(
     rows, total = queries.fortifications_page(
         session, conditions=conditions, after=decode_cursor(cursor), limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id)
     return Page[FortificationOut](
         data=presenters.fortifications(session, rows),
-        meta=Meta(total=total, limit=limit, next=encode_cursor(rows[-1].id) if more else None),
+        meta=Meta(total=total, limit=limit, next=next_cursor),
     )
 
 

@@ -4,7 +4,8 @@ import base64
 import binascii
 import datetime as dt
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Query, Request
 
@@ -12,6 +13,8 @@ from app import queries
 from app.dates import parse_partial
 from app.db import SessionDep
 from app.problems import invalid_parameter
+
+R = TypeVar("R")
 
 
 def reject_nul_characters(request: Request) -> None:
@@ -85,6 +88,25 @@ CursorParam = Annotated[
     str | None,
     Query(description="Opaque cursor from `meta.next` of the previous page.", max_length=512),
 ]
+
+
+def page_of(rows: list[R], *, limit: int, key: Callable[[R], str]) -> tuple[list[R], str | None]:
+    """The first `limit` rows and the cursor to the next page, from `limit + 1` fetched rows."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(key(rows[limit - 1]))
+
+
+class HasId(Protocol):
+    id: str
+
+
+Keyed = TypeVar("Keyed", bound=HasId)
+
+
+def after_cursor(rows: list[Keyed], *, after: str | None, limit: int) -> list[Keyed]:
+    """Up to `limit + 1` rows after the cursor's id, from rows already filtered in memory."""
+    return [r for r in rows if after is None or r.id > after][: limit + 1]
 
 
 def encode_cursor(after: str) -> str:

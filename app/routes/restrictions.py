@@ -6,8 +6,17 @@ from fastapi import APIRouter, Path, Query
 
 from app import presenters, queries
 from app.db import SessionDep
+from app.history import StatusOnDate
 from app.problems import not_found, problem_responses
-from app.routes.params import AsOf, CountryFilter, CursorParam, Limit, decode_cursor, encode_cursor
+from app.routes.params import (
+    AsOf,
+    CountryFilter,
+    CursorParam,
+    Limit,
+    after_cursor,
+    decode_cursor,
+    page_of,
+)
 from app.schemas import (
     DatedMeta,
     Page,
@@ -47,29 +56,33 @@ def list_restrictions(
     conditions = queries.restriction_conditions(
         country=country, kind=kind, status=None if as_of else status, q=q
     )
-    statuses: dict[str, str | None] | None = None
+    statuses = None
     if as_of is None:
         rows, total = queries.restrictions_page(
             session, conditions=conditions, after=after, limit=limit + 1
         )
     else:
         candidates = queries.restrictions_all(session, conditions=conditions)
-        statuses = presenters.restriction_statuses_at(session, candidates, as_of=as_of)
+        statuses = presenters.statuses_at(session, candidates, as_of=as_of)
+        for r in candidates:
+            state = statuses[r.id]
+            if state and state.status == "in_force" and r.until_start and r.until_start <= as_of:
+                statuses[r.id] = StatusOnDate("lifted", r.until)
+        # A measure that didn't exist yet on that date is not listed.
         matching = [
             r
             for r in candidates
-            if statuses[r.id] is not None and (status is None or statuses[r.id] == status)
+            if (state := statuses[r.id]) is not None and status in (None, state.status)
         ]
         total = len(matching)
-        rows = [r for r in matching if after is None or r.id > after][: limit + 1]
-    more = len(rows) > limit
-    rows = rows[:limit]
+        rows = after_cursor(matching, after=after, limit=limit)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
     return RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),
         meta=DatedMeta(
             total=total,
             limit=limit,
-            next=encode_cursor(rows[-1].id) if more else None,
+            next=next_cursor,
             as_of=as_of.isoformat() if as_of else None,
         ),
     )

@@ -13,28 +13,21 @@ from tests.routes.checks import (
     statements,
 )
 
-ALL_BORDERS = ["EE-RU", "FI-RU", "LT-BY", "LT-RU", "LV-BY", "LV-RU", "NO-RU", "PL-BY", "PL-RU"]
-# The records say nothing about these two borders; status `unknown` is the only status a border
-# may have without a source (docs/records.md).
-UNSOURCED = {"LT-BY", "LV-BY"}
+ALL_BORDERS = ["EE-RU", "FI-RU", "LT-RU", "LV-RU", "NO-RU", "PL-BY", "PL-RU"]
 
 
 def test_every_border_is_listed_with_status_counts_and_facts(client: TestClient) -> None:
     body = get_ok(client, "/v1/borders")
     assert ids(body["data"]) == ALL_BORDERS
-    assert body["meta"] == {"total": 9, "limit": 9, "next": None}
+    assert body["meta"] == {"total": 7, "limit": 7, "next": None}
     for border in body["data"]:
         assert set(border["crossing_counts"]) == {"open", "closed", "restricted", "unknown"}
         assert border["id"] == f"{border['country']}-{border['neighbour']}"
 
 
-def test_every_sourced_border_cites_its_sentences_verbatim(client: TestClient) -> None:
+def test_every_border_cites_its_sentences_verbatim(client: TestClient) -> None:
     for border in get_ok(client, "/v1/borders")["data"]:
-        if border["id"] in UNSOURCED:
-            assert border["status"] == "unknown"
-            assert border["provenance"] == []
-        else:
-            assert_cited(border["provenance"])
+        assert_cited(border["provenance"])
         for fact in border["facts"]:
             for claim in fact["claims"]:
                 assert_cited(claim["provenance"])
@@ -43,7 +36,7 @@ def test_every_sourced_border_cites_its_sentences_verbatim(client: TestClient) -
 @pytest.mark.parametrize(
     ("country", "expected"),
     [
-        ("by", ["LT-BY", "LV-BY", "PL-BY"]),
+        ("by", ["PL-BY"]),
         ("RU", ["EE-RU", "FI-RU", "LT-RU", "LV-RU", "NO-RU", "PL-RU"]),
         ("PL", ["PL-BY", "PL-RU"]),
         ("no", ["NO-RU"]),

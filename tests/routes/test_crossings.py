@@ -198,6 +198,22 @@ def test_as_of_before_the_pedestrian_ban_gives_open_then_restricted(client: Test
     assert statuses_as_of(client, "2025")["terehova"] == "restricted"
 
 
+def test_status_since_as_of_is_when_that_status_began(client: TestClient) -> None:
+    def vientuli(as_of: str) -> dict[str, object]:
+        body = get_ok(client, "/v1/crossings", q="Vientuli", as_of=as_of)
+        (crossing,) = body["data"]
+        return dict(crossing)
+
+    before = vientuli("2023-11")
+    assert (before["status"], before["status_since"]) == ("open", None)
+    after = vientuli("2024")
+    assert (after["status"], after["status_since"], after["status_since_inferred"]) == (
+        "closed",
+        "2023-12",
+        True,
+    )
+
+
 def test_as_of_is_echoed_in_meta_as_the_last_day_of_the_period(client: TestClient) -> None:
     assert get_ok(client, "/v1/crossings", as_of="2023-11")["meta"]["as_of"] == "2023-11-30"
     assert get_ok(client, "/v1/crossings", as_of="2024")["meta"]["as_of"] == "2024-12-31"
@@ -359,6 +375,8 @@ def test_unknown_country_names_the_parameter_and_lists_accepted_codes(client: Te
         ("cursor=e30", "cursor"),
         ("cursor=eyJhZnRlciI6IDF9", "cursor"),
         ("q=" + "x" * 201, "q"),
+        ("q=--", "q"),
+        ("q=%20", "q"),
     ],
 )
 def test_bad_input_is_a_422_problem_naming_the_parameter(
