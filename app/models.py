@@ -201,3 +201,6 @@ class SearchDocument(SQLModel, table=True):
     doc_id: str = Field(max_length=300)
     title: str
     body: str = Field(sa_column=Column(Text, nullable=False))
+    # What the full-text index reads: the words that should match, folded to ASCII so that
+    # 'Grebneva' finds 'Grebņeva' on every backend.
+    terms: str = Field(sa_column=Column(Text, nullable=False))

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from anyascii import anyascii
 from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlmodel import Session, SQLModel, col, select
 
@@ -470,34 +471,29 @@ def citations_of_sentences(
 
 
 def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tuple[list[Any], int]:
-    """Full-text search: FTS5 on SQLite, tsvector on PostgreSQL; best matches first.
+    """Full-text search of `search_document.terms`: FTS5 on SQLite, tsvector on PostgreSQL.
 
-    A sentence matches on its own words, not its article's title. Each row also carries what
-    its URL needs: an event's date, and a fact's subject and whether it is disputed (the
-    subject's event date for a fact about an event).
+    Every word must match; best matches first. `terms` is ASCII-folded, so the words are
+    folded the same way. Each row also carries what its URL needs: an event's date, and a
+    fact's subject and whether it is disputed (the subject's event date for a fact about an
+    event).
     """
+    words = [anyascii(t) for t in terms]
     if session.get_bind().dialect.name == "sqlite":
-        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        in_body = " ".join('body : "' + t.replace('"', '""') + '"' for t in terms)
         source = "search_fts JOIN search_document d ON d.id = search_fts.rowid"
-        where = (
-            "search_fts MATCH :match AND (d.doc_type <> 'sentence' OR d.id IN "
-            "(SELECT rowid FROM search_fts WHERE search_fts MATCH :in_body))"
-        )
+        where = "search_fts MATCH :match"
         order = "ORDER BY bm25(search_fts), d.id"
-        params: dict[str, Any] = {"match": match, "in_body": in_body}
+        params: dict[str, Any] = {
+            "match": " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        }
     else:
         source = "search_document d"
-        where = (
-            "to_tsvector('english', d.title || ' ' || d.body) "
-            "@@ plainto_tsquery('english', :match) AND (d.doc_type <> 'sentence' "
-            "OR to_tsvector('english', d.body) @@ plainto_tsquery('english', :match))"
-        )
+        where = "to_tsvector('english', d.terms) @@ plainto_tsquery('english', :match)"
         order = (
-            "ORDER BY ts_rank(to_tsvector('english', d.title || ' ' || d.body), "
+            "ORDER BY ts_rank(to_tsvector('english', d.terms), "
             "plainto_tsquery('english', :match)) DESC, d.id"
         )
-        params = {"match": " ".join(terms)}
+        params = {"match": " ".join(words)}
     total = session.execute(
         text(f"SELECT count(*) FROM {source} WHERE {where}"), params
     ).scalar_one()

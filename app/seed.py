@@ -279,23 +279,21 @@ def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]
 
 
 def search_documents(dataset: Dataset) -> list[SQLModel]:
-    """What /search looks through: every sentence, and every record's words."""
+    """What /search looks through: every sentence (its own words), and every record's words."""
     rec = dataset.records
-    docs: list[SQLModel] = [
-        SearchDocument(
-            doc_type="sentence",
-            doc_id=f"{article.file}#{s.index}",
-            title=rec.sources[article.file].title,
-            body=s.text,
+    docs: list[SQLModel] = []
+
+    def add(doc_type: str, doc_id: str, title: str, *words: str | None) -> None:
+        body = " ".join(w for w in words if w)
+        docs.append(
+            SearchDocument(
+                doc_type=doc_type, doc_id=doc_id, title=title, body=body, terms=anyascii(body)
+            )
         )
-        for article in dataset.articles.values()
-        for s in article.sentences
-    ]
 
-    def add(doc_type: str, doc_id: str, title: str, *parts: str | None) -> None:
-        body = " ".join(p for p in parts if p)
-        docs.append(SearchDocument(doc_type=doc_type, doc_id=doc_id, title=title, body=body))
-
+    for article in dataset.articles.values():
+        for s in article.sentences:
+            add("sentence", f"{article.file}#{s.index}", rec.sources[article.file].title, s.text)
     for c in rec.crossings:
         add("crossing", c.id, c.name, c.name, c.counterpart, " ".join(c.aliases), c.notes)
     for r in rec.restrictions:
@@ -305,7 +303,7 @@ def search_documents(dataset: Dataset) -> list[SQLModel]:
     for e in rec.events:
         add("event", e.id, e.summary, e.summary)
     for b in rec.borders:
-        add("border", b.id, b.id, b.summary)
+        add("border", b.id, b.id, b.id, b.summary)
     for fact in rec.facts:
         add("fact", fact.id, fact.summary, fact.summary, *(c.value for c in fact.claims))
     return docs

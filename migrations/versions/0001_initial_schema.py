@@ -87,6 +87,7 @@ def upgrade() -> None:
         sa.Column("doc_id", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("terms", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("doc_type", "doc_id"),
     )

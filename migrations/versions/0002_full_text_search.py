@@ -1,4 +1,4 @@
-"""full-text search over search_document: FTS5 on SQLite, a GIN tsvector index on PostgreSQL
+"""full-text search over search_document.terms: FTS5 on SQLite, a GIN tsvector index on PostgreSQL
 
 Revision ID: 0002
 Revises: 0001
@@ -16,19 +16,17 @@ depends_on: str | Sequence[str] | None = None
 
 SQLITE_UP = [
     """CREATE VIRTUAL TABLE search_fts USING fts5(
-        title, body, content='search_document', content_rowid='id',
+        terms, content='search_document', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2')""",
     """CREATE TRIGGER search_fts_ai AFTER INSERT ON search_document BEGIN
-        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+        INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms);
     END""",
     """CREATE TRIGGER search_fts_ad AFTER DELETE ON search_document BEGIN
-        INSERT INTO search_fts(search_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body);
+        INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms);
     END""",
     """CREATE TRIGGER search_fts_au AFTER UPDATE ON search_document BEGIN
-        INSERT INTO search_fts(search_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body);
-        INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+        INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', old.id, old.terms);
+        INSERT INTO search_fts(rowid, terms) VALUES (new.id, new.terms);
     END""",
     "INSERT INTO search_fts(search_fts) VALUES ('rebuild')",
 ]
@@ -40,7 +38,7 @@ SQLITE_DOWN = [
 ]
 POSTGRES_UP = [
     """CREATE INDEX ix_search_document_fts ON search_document
-       USING gin (to_tsvector('english', title || ' ' || body))""",
+       USING gin (to_tsvector('english', terms))""",
 ]
 POSTGRES_DOWN = ["DROP INDEX IF EXISTS ix_search_document_fts"]
 

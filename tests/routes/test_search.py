@@ -43,6 +43,19 @@ def test_finds_a_crossing_by_its_name_and_aliases(client: TestClient) -> None:
     assert ("crossing", "grebneva") in keys(hits(client, "Grebņeva"))
 
 
+@pytest.mark.parametrize(
+    ("q", "crossing"),
+    [
+        ("Grebneva", "grebneva"),
+        ("grebņeva", "grebneva"),
+        ("VIENTUĻI", "vientuli"),
+        ("Panemune", "panemune"),
+    ],
+)
+def test_diacritics_and_case_do_not_matter(client: TestClient, q: str, crossing: str) -> None:
+    assert ("crossing", crossing) in keys(hits(client, q))
+
+
 def test_a_sentence_hit_is_the_article_sentence(client: TestClient) -> None:
     found = [h for h in hits(client, "Kirkenes") if h["type"] == "sentence"]
     assert {h["id"].partition("#")[0] for h in found} >= {
