@@ -61,6 +61,12 @@ def current_status(row: Dated) -> StatusOnDate:
     )
 
 
+def state_of(row: Dated, statuses: dict[str, StatusOnDate | None] | None) -> StatusOnDate:
+    """The record's status now, or on the date `statuses` (from `statuses_at`) is for."""
+    state = current_status(row) if statuses is None else statuses.get(row.id)
+    return state or StatusOnDate("unknown")
+
+
 def statuses_at(
     session: Session, rows: Sequence[Dated], *, as_of: dt.date
 ) -> dict[str, StatusOnDate | None]:
@@ -95,8 +101,7 @@ def crossings(
     cited = queries.load_provenance(session, record_type="crossing", record_ids=ids)
     result = []
     for c in rows:
-        state = current_status(c) if statuses is None else statuses.get(c.id)
-        state = state or StatusOnDate("unknown")
+        state = state_of(c, statuses)
         result.append(
             CrossingOut(
                 id=c.id,
@@ -189,8 +194,7 @@ def restrictions(
     cited = queries.load_provenance(session, record_type="restriction", record_ids=ids)
     result = []
     for r in rows:
-        state = current_status(r) if statuses is None else statuses.get(r.id)
-        state = state or StatusOnDate("unknown")
+        state = state_of(r, statuses)
         result.append(
             RestrictionOut(
                 id=r.id,

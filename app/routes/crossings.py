@@ -102,7 +102,7 @@ def list_crossings(
 
 
 def _status(statuses: dict[str, StatusOnDate | None], record_id: str) -> str:
-    state = statuses.get(record_id)
+    state = statuses[record_id]
     return state.status if state else "unknown"
 
 
@@ -123,8 +123,7 @@ def _unnamed_border_statuses(
     statuses = presenters.statuses_at(session, unnamed, as_of=as_of) if as_of else None
     notes = []
     for b in unnamed:
-        state = presenters.current_status(b) if statuses is None else statuses.get(b.id)
-        state = state or StatusOnDate("unknown")
+        state = presenters.state_of(b, statuses)
         notes.append(
             BorderStatusNote(
                 border_id=b.id,
