@@ -326,43 +326,24 @@ def _key(row: Any, keys: Sequence[str]) -> tuple[Any, ...]:
 
 
 def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]) -> SeedReport:
-    """Insert, update and delete so each table holds exactly the planned rows."""
+    """Insert, update and delete so each table holds exactly the planned rows.
+
+    Inserts and updates go parents first, deletes children first and last of all, so no row is
+    deleted while a planned row still refers to it (a database cascade would take that along).
+    """
     plan = list(plan)
     report = SeedReport()
     existing: dict[type[SQLModel], dict[tuple[Any, ...], Any]] = {}
-    deleted: dict[type[SQLModel], int] = {}
     for model, _rows in plan:
         keys = _key_columns(model)
         existing[model] = {_key(r, keys): r for r in session.exec(select(model))}
-    # Children go before their parents.
-    for model, rows in reversed(plan):
-        keys = _key_columns(model)
-        wanted = {_key(r, keys) for r in rows}
-        gone = [r for k, r in existing[model].items() if k not in wanted]
-        for row in gone:
-            session.delete(row)
-        deleted[model] = len(gone)
-        session.flush()
-    # A delete can cascade in the database (a sentence takes the citations on it along, even
-    # those that are only moving to another sentence): forget rows that went that way, so the
-    # pass below inserts them again rather than updating rows that are no longer there.
-    for model, _rows in plan:
-        keys = _key_columns(model)
-        present = {
-            tuple(r)
-            for r in session.connection().execute(select(*(getattr(model, k) for k in keys)))
-        }
-        for key in [k for k in existing[model] if k not in present]:
-            row = existing[model].pop(key)
-            if row in session:
-                session.expunge(row)
-                deleted[model] += 1
+    upserted: dict[type[SQLModel], tuple[int, int]] = {}
     for model, rows in plan:
         keys = _key_columns(model)
         columns = _columns(model)
         inserted = updated = 0
         for row in rows:
-            current = existing[model].get(_key(row, keys))
+            current = existing[model].pop(_key(row, keys), None)
             if current is None:
                 session.add(row)
                 inserted += 1
@@ -375,7 +356,15 @@ def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]
                     changed = True
             updated += changed
         session.flush()
-        report.changes[str(model.__tablename__)] = (inserted, updated, deleted[model])
+        upserted[model] = (inserted, updated)
+    # What is left in `existing` is what the plan no longer has.
+    for model, _rows in reversed(plan):
+        for row in existing[model].values():
+            session.delete(row)
+        session.flush()
+    for model, _rows in plan:
+        inserted, updated = upserted[model]
+        report.changes[str(model.__tablename__)] = (inserted, updated, len(existing[model]))
     return report
 
 
