@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev migrate seed verify clean
+.PHONY: run test lint format install install-dev migrate seed verify clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format app tests migrations
 	$(BIN)/ruff check --fix app tests migrations
+
+## make bench: the service against a bare ASGI app and the typical FastAPI + SQLModel endpoint,
+## under wrk (installed from Debian if missing); prints the table and writes bench/results.md
+bench: install-dev
+	command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk \
+		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -39,6 +39,8 @@ def seed_command() -> None:
     for table, (inserted, updated, deleted) in report.changes.items():
         if inserted or updated or deleted:
             typer.echo(f"{table}: +{inserted} ~{updated} -{deleted}")
+    if report.documents:
+        typer.echo(f"documents rebuilt: {report.documents}")
     typer.echo(
         f"seeded: {report.total} row changes" if report.total else "store already up to date"
     )

@@ -16,7 +16,13 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'borderstatus.db'}"
     seed_dir: Path = PROJECT_ROOT / "seed_data"
     log_level: str = "info"
-    cache_max_age: int = 60
+    # Cache-Control max-age (seconds) that clients and CDNs may reuse an answer for.
+    cache_max_age: int = 5
+    # Keep answers in memory until the data changes; off measures the uncached path.
+    response_cache: bool = True
+    response_cache_bytes: int = 64 * 1024 * 1024
+    # How often each worker reads the data version: a change shows everywhere within this.
+    data_version_poll_seconds: float = 0.25
     sqlite_busy_timeout_ms: int = 5000
     db_pool_size: int = 40
 

@@ -1,18 +1,22 @@
 """The application factory."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 
-from app.caching import ETagMiddleware
-from app.config import get_settings
-from app.db import get_engine
+from app import queries
+from app.cache import CacheStore, DataVersion, ResponseCache
+from app.config import Settings, get_settings
+from app.db import Database, make_engine
 from app.problems import install as install_problems
 from app.problems import problem_responses
 from app.routes import (
@@ -28,7 +32,7 @@ from app.routes import (
     sources,
 )
 from app.routes.params import reject_nul_characters
-from app.schemas import Problem
+from app.schemas import JSON_MEDIA_TYPE, Problem
 
 # Real answers from the seed data, trimmed; tests check they still match the response models.
 EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
@@ -61,18 +65,29 @@ Errors are `application/problem+json` (RFC 9457). Every GET carries an ETag; sen
 
 
 class UTF8JSONResponse(JSONResponse):
-    media_type = "application/json; charset=utf-8"
+    media_type = JSON_MEDIA_TYPE
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Watch the data version while serving: a change anywhere empties this process's cache."""
+    loop = asyncio.get_running_loop()
+    store: CacheStore = app.state.cache
+    version = DataVersion(
+        partial(queries.data_version, app.state.engine),
+        interval=app.state.settings.data_version_poll_seconds,
+    )
+    version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))
+    app.state.data_version = version
+    version.start()
     yield
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
+    version.stop()
+    app.state.engine.dispose()
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The application, on `engine` or else one made from the settings' DATABASE_URL."""
+    settings = settings or get_settings()
     app = FastAPI(
         title="Border Status API",
         version="1.0.0",
@@ -81,13 +96,22 @@ def create_app() -> FastAPI:
         default_response_class=UTF8JSONResponse,
         dependencies=[Depends(reject_nul_characters)],
     )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(
+        settings.database_url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        pool_size=settings.db_pool_size,
+    )
+    app.state.database = Database(app.state.engine)
+    app.state.cache = CacheStore(
+        enabled=settings.response_cache, max_bytes=settings.response_cache_bytes
+    )
     install_problems(app)
     for router in RESOURCE_ROUTERS:
         app.include_router(router, prefix="/v1")
     for router in RESOURCE_ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.include_router(health.router)
-    app.add_middleware(ETagMiddleware, max_age=settings.cache_max_age)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -97,6 +121,8 @@ def create_app() -> FastAPI:
         allow_credentials=False,
         max_age=600,
     )
+    # Outermost, so a cached answer carries the CORS headers it was computed with.
+    app.add_middleware(ResponseCache, store=app.state.cache, max_age=settings.cache_max_age)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -57,6 +57,8 @@ class Crossing(SQLModel, table=True):
     status_since_inferred: bool = False
     status_since_note: str | None = None
     notes: str | None = None
+    # The record as the API serves it (JSON), kept current by every write; lists send it as is.
+    doc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class CrossingAlias(SQLModel, table=True):
@@ -87,6 +89,8 @@ class Restriction(SQLModel, table=True):
     since_note: str | None = None
     until: str | None = Field(default=None, max_length=10)
     until_start: dt.date | None = None
+    # The record as the API serves it (JSON), kept current by every write; lists send it as is.
+    doc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RestrictionCountry(SQLModel, table=True):
@@ -108,6 +112,8 @@ class Fortification(SQLModel, table=True):
     completion: str | None = Field(default=None, max_length=10)
     completion_inferred: bool = False
     completion_note: str | None = None
+    # The record as the API serves it (JSON), kept current by every write; lists send it as is.
+    doc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class FortificationCountry(SQLModel, table=True):
@@ -204,3 +210,12 @@ class SearchDocument(SQLModel, table=True):
     # What the full-text index reads: the words that should match, folded to ASCII so that
     # 'Grebneva' finds 'Grebņeva' on every backend.
     terms: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DataVersion(SQLModel, table=True):
+    """One row, bumped by every change to the data, so every worker can tell when it changed."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

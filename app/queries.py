@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from anyascii import anyascii
 from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from app.models import (
@@ -33,6 +34,12 @@ from app.models import (
 )
 
 M = TypeVar("M", bound=SQLModel)
+
+
+def data_version(engine: Engine) -> int | None:
+    """The data version every write bumps (None before the migrations have run)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar()
 
 
 def country_codes(session: Session) -> list[str]:
@@ -62,6 +69,31 @@ def _page(
         query = query.where(key > after)
     rows = list(session.exec(query.order_by(key).limit(limit)))
     return rows, total
+
+
+def documents_page(
+    session: Session,
+    model: Any,
+    conditions: list[ColumnElement[bool]],
+    *,
+    after: str | None,
+    limit: int,
+) -> tuple[list[tuple[str, str | None]], int]:
+    """Up to `limit` (id, stored document) rows in id order, and the total that match.
+
+    The count is skipped when a first page came back short: then it holds them all.
+    """
+    key = col(model.id)
+    query = select(key, model.doc).where(*conditions)
+    if after is not None:
+        query = query.where(key > after)
+    # Core, not the ORM: these are plain columns, and this is the hottest query there is.
+    connection = session.connection()
+    rows = [(r[0], r[1]) for r in connection.execute(query.order_by(key).limit(limit))]
+    if after is None and len(rows) < limit:
+        return rows, len(rows)
+    total = connection.execute(select(func.count()).select_from(model).where(*conditions))
+    return rows, int(total.scalar_one())
 
 
 # --- crossings ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
 # Vocabularies shared by the records file and the API filters.
 CrossingStatus = Literal["open", "closed", "restricted", "unknown"]
 Traffic = Literal["car", "truck", "bus", "pedestrian", "rail"]

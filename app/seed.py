@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from app.dates import parse_partial, period_start
+from app.documents import bump_data_version, refresh_documents
 from app.models import (
     Border,
     Citation,
@@ -54,10 +55,12 @@ class SeedReport:
     """Rows inserted, updated and deleted per table."""
 
     changes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # Stored documents rebuilt because their record, citations or aliases changed.
+    documents: int = 0
 
     @property
     def total(self) -> int:
-        return sum(sum(c) for c in self.changes.values())
+        return sum(sum(c) for c in self.changes.values()) + self.documents
 
 
 def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]]:
@@ -316,8 +319,9 @@ def _key_columns(model: type[SQLModel]) -> tuple[str, ...]:
 
 
 def _columns(model: type[SQLModel]) -> list[str]:
-    # A search document's id is a surrogate the database assigns; its key is (type, id).
-    skip = {"id"} if model is SearchDocument else set()
+    """The columns the records file sets. Not a search document's id (a surrogate the database
+    assigns; its key is (type, id)), nor a stored document (derived, see app.documents)."""
+    skip = {"id"} if model is SearchDocument else {"doc"}
     return [attr.key for attr in inspect(model).column_attrs if attr.key not in skip]
 
 
@@ -373,6 +377,9 @@ def seed(engine: Engine, seed_dir: Path) -> SeedReport:
     dataset = load_dataset(seed_dir)
     with Session(engine) as session:
         report = sync(session, desired_rows(dataset))
+        report.documents = refresh_documents(session)
+        if report.total:
+            bump_data_version(session)
         session.commit()
     return report
 

@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 from pydantic_settings import BaseSettings
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from app.config import PROJECT_ROOT
-from app.db import get_session, make_engine, migrate
+from app.config import PROJECT_ROOT, Settings
+from app.db import make_engine, migrate
 from app.main import create_app
 from app.seed import seed
 
@@ -105,20 +104,21 @@ def seed_copy(tmp_path: Path) -> Path:
     return target
 
 
-def client_for(engine: Engine) -> TestClient:
-    app = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    return TestClient(app)
+def client_for(engine: Engine, *, response_cache: bool = True) -> TestClient:
+    """A client of the app on `engine` (its lifespan, and so its data-version watcher, off)."""
+    settings = Settings(database_url=str(engine.url), response_cache=response_cache)
+    return TestClient(create_app(settings, engine=engine))
 
 
 @pytest.fixture(scope="session")
 def client(seeded_engine: Engine) -> TestClient:
     return client_for(seeded_engine)
+
+
+@pytest.fixture(scope="session")
+def uncached_client(seeded_engine: Engine) -> TestClient:
+    """Every request reaches the database: for counting the statements an answer takes."""
+    return client_for(seeded_engine, response_cache=False)
 
 
 @pytest.fixture

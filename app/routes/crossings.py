@@ -3,11 +3,13 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from app import presenters, queries
-from app.db import SessionDep
+from app.db import DatabaseDep, SessionDep
 from app.history import StatusOnDate
+from app.models import Crossing
 from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.params import (
     AsOf,
@@ -17,9 +19,12 @@ from app.routes.params import (
     NeighbourFilter,
     after_cursor,
     decode_cursor,
+    documents_response,
+    memo,
     page_of,
 )
 from app.schemas import (
+    JSON_MEDIA_TYPE,
     BorderStatusNote,
     CrossingDetail,
     CrossingsMeta,
@@ -33,8 +38,9 @@ router = APIRouter(prefix="/crossings", tags=["crossings"])
 
 
 @router.get("", response_model=CrossingsPage, responses=problem_responses(304, 422))
-def list_crossings(
-    session: SessionDep,
+async def list_crossings(
+    request: Request,
+    db: DatabaseDep,
     country: CountryFilter,
     neighbour: NeighbourFilter,
     as_of: AsOf,
@@ -52,12 +58,41 @@ def list_crossings(
     ] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> CrossingsPage:
+) -> Response:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
     after = decode_cursor(cursor)
     q_key = fold(q) if q is not None else None
     if q is not None and not q_key:
         raise invalid_parameter("q", "needs at least one letter or digit")
+    return await db.run(
+        lambda session: _crossings_answer(
+            request,
+            session,
+            country=country,
+            neighbour=neighbour,
+            as_of=as_of,
+            status=status,
+            traffic=traffic,
+            q_key=q_key,
+            limit=limit,
+            after=after,
+        )
+    )
+
+
+def _crossings_answer(
+    request: Request,
+    session: Session,
+    *,
+    country: str | None,
+    neighbour: str | None,
+    as_of: dt.date | None,
+    status: str | None,
+    traffic: str | None,
+    q_key: str | None,
+    limit: int,
+    after: str | None,
+) -> Response:
     conditions = queries.crossing_conditions(
         country=country,
         neighbour=neighbour,
@@ -65,40 +100,50 @@ def list_crossings(
         traffic=traffic,
         q_key=q_key,
     )
-    statuses = None
-    if as_of is None:
-        rows, total = queries.crossings_page(
-            session, conditions=conditions, after=after, limit=limit + 1
-        )
-    else:
-        # The status on a date comes from each crossing's history, so filter before paging.
-        candidates = queries.crossings_all(session, conditions=conditions)
-        statuses = presenters.statuses_at(session, candidates, as_of=as_of)
-        matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
-        total = len(matching)
-        rows = after_cursor(matching, after=after, limit=limit)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
-    meta = CrossingsMeta(
-        total=total,
-        limit=limit,
-        next=next_cursor,
-        as_of=as_of.isoformat() if as_of else None,
-    )
-    if q is None and traffic is None:
-        meta.border_statuses = [
+    notes: list[BorderStatusNote] = []
+    if q_key is None and traffic is None:
+        notes = [
             note
-            for note in _unnamed_border_statuses(session, country, neighbour, as_of)
+            for note in memo(
+                request,
+                ("unnamed_borders", country, neighbour, as_of),
+                lambda: _unnamed_border_statuses(session, country, neighbour, as_of),
+            )
             if status is None or note.status == status
         ]
-        if meta.border_statuses and total == 0:
-            meta.note = (
-                "The sources name no checkpoint on this border; "
-                "its border-level status is in meta.border_statuses."
-            )
-    return CrossingsPage(
-        data=presenters.crossings(session, rows, statuses=statuses),
-        meta=meta,
+
+    def meta(total: int, next_cursor: str | None) -> CrossingsMeta:
+        return CrossingsMeta(
+            total=total,
+            limit=limit,
+            next=next_cursor,
+            as_of=as_of.isoformat() if as_of else None,
+            border_statuses=notes,
+            note=NO_NAMED_CROSSING if notes and total == 0 else None,
+        )
+
+    if as_of is None:
+        return documents_response(
+            session, Crossing, conditions, after=after, limit=limit, meta=meta
+        )
+    # The status on a date comes from each crossing's history, so filter before paging.
+    candidates = queries.crossings_all(session, conditions=conditions)
+    statuses = presenters.statuses_at(session, candidates, as_of=as_of)
+    matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
+    rows, next_cursor = page_of(
+        after_cursor(matching, after=after, limit=limit), limit=limit, key=lambda c: c.id
     )
+    page = CrossingsPage(
+        data=presenters.crossings(session, rows, statuses=statuses),
+        meta=meta(len(matching), next_cursor),
+    )
+    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
+
+
+NO_NAMED_CROSSING = (
+    "The sources name no checkpoint on this border; its border-level status is in "
+    "meta.border_statuses."
+)
 
 
 def _status(statuses: dict[str, StatusOnDate | None], record_id: str) -> str:

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app import presenters, queries
-from app.db import SessionDep
+from app.db import DatabaseDep, SessionDep
+from app.models import Fortification
 from app.problems import not_found, problem_responses
-from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, page_of
+from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, documents_response
 from app.schemas import (
     FortificationDetail,
     FortificationKind,
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/fortifications", tags=["fortifications"])
 
 
 @router.get("", response_model=Page[FortificationOut], responses=problem_responses(304, 422))
-def list_fortifications(
-    session: SessionDep,
+async def list_fortifications(
+    db: DatabaseDep,
     country: CountryFilter,
     kind: Annotated[FortificationKind | None, Query(description="What is built.")] = None,
     status: Annotated[FortificationStatus | None, Query(description="Project status.")] = None,
@@ -31,16 +32,19 @@ def list_fortifications(
     ] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Page[FortificationOut]:
+) -> Response:
     """Fortification projects, including rejected ones, with figures and provenance."""
     conditions = queries.fortification_conditions(country=country, kind=kind, status=status, q=q)
-    rows, total = queries.fortifications_page(
-        session, conditions=conditions, after=decode_cursor(cursor), limit=limit + 1
-    )
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id)
-    return Page[FortificationOut](
-        data=presenters.fortifications(session, rows),
-        meta=Meta(total=total, limit=limit, next=next_cursor),
+    after = decode_cursor(cursor)
+    return await db.run(
+        lambda session: documents_response(
+            session,
+            Fortification,
+            conditions,
+            after=after,
+            limit=limit,
+            meta=lambda total, next_cursor: Meta(total=total, limit=limit, next=next_cursor),
+        )
     )
 
 

@@ -4,31 +4,36 @@ import base64
 import binascii
 import datetime as dt
 import json
-from collections.abc import Callable
-from typing import Annotated, Protocol, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from sqlalchemy import ColumnElement
 
 from app import queries
+from app.cache import CacheStore
 from app.dates import parse_partial
-from app.db import SessionDep
+from app.db import Database, SessionDep
+from app.documents import fill_missing
 from app.problems import invalid_parameter
+from app.schemas import JSON_MEDIA_TYPE, Meta
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
-def reject_nul_characters(request: Request) -> None:
+async def reject_nul_characters(request: Request) -> None:
     """No id, code, date or word contains NUL, and PostgreSQL text can't hold one: a 422."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and "\x00" in value:
             raise invalid_parameter(name, "must not contain NUL characters")
 
 
-def _country(session: SessionDep, name: str, value: str | None) -> str | None:
+async def _country(request: Request, name: str, value: str | None) -> str | None:
     if value is None:
         return None
     code = value.strip().upper()
-    accepted = queries.country_codes(session)
+    accepted = await country_codes(request)
     if code not in accepted:
         raise invalid_parameter(
             name,
@@ -38,8 +43,26 @@ def _country(session: SessionDep, name: str, value: str | None) -> str | None:
     return code
 
 
-def country_filter(
-    session: SessionDep,
+async def country_codes(request: Request) -> list[str]:
+    """The accepted codes, read once per data version (in a worker thread: it's a sync query)."""
+    store: CacheStore = request.app.state.cache
+    codes: list[str] | None = store.memo.get("country_codes")
+    if codes is None:
+        database: Database = request.app.state.database
+        codes = await database.run(
+            lambda session: memo(request, "country_codes", lambda: queries.country_codes(session))
+        )
+    return codes
+
+
+def memo(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` once per data version in this process (for small reference data)."""
+    store: CacheStore = request.app.state.cache
+    return store.remember(key, compute)
+
+
+async def country_filter(
+    request: Request,
     country: Annotated[
         str | None,
         Query(
@@ -50,24 +73,24 @@ def country_filter(
         ),
     ] = None,
 ) -> str | None:
-    return _country(session, "country", country)
+    return await _country(request, "country", country)
 
 
-def neighbour_filter(
-    session: SessionDep,
+async def neighbour_filter(
+    request: Request,
     neighbour: Annotated[
         str | None,
         Query(description="The non-NATO side: RU or BY, any case.", examples=["RU"], max_length=8),
     ] = None,
 ) -> str | None:
-    return _country(session, "neighbour", neighbour)
+    return await _country(request, "neighbour", neighbour)
 
 
 CountryFilter = Annotated[str | None, Depends(country_filter)]
 NeighbourFilter = Annotated[str | None, Depends(neighbour_filter)]
 
 
-def as_of_filter(
+async def as_of_filter(
     as_of: Annotated[
         str | None,
         Query(
@@ -137,3 +160,30 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
     except ValueError as exc:
         raise invalid_parameter(name, f"{exc}") from exc
     return last if end else start
+
+
+def documents_response(
+    session: SessionDep,
+    model: Any,
+    conditions: list[ColumnElement[bool]],
+    *,
+    after: str | None,
+    limit: int,
+    meta: Callable[[int, str | None], Meta],
+) -> Response:
+    """A list page sent from the records' stored documents, without re-serialising them.
+
+    `meta(total, next_cursor)` builds the page's meta. The bytes are what the response model
+    would give: `{"data": [...], "meta": {...}}`.
+    """
+    rows, total = queries.documents_page(session, model, conditions, after=after, limit=limit + 1)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0])
+    docs = fill_missing(session, model, rows)
+    body = (
+        '{"data":['
+        + ",".join(docs)
+        + '],"meta":'
+        + meta(total, next_cursor).model_dump_json()
+        + "}"
+    )
+    return Response(body.encode(), media_type=JSON_MEDIA_TYPE)

@@ -1,12 +1,15 @@
 """Measures on people, vehicles, goods, visas, transit and inspections."""
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from sqlmodel import Session
 
 from app import presenters, queries
-from app.db import SessionDep
+from app.db import DatabaseDep, SessionDep
 from app.history import StatusOnDate
+from app.models import Restriction
 from app.problems import not_found, problem_responses
 from app.routes.params import (
     AsOf,
@@ -15,9 +18,11 @@ from app.routes.params import (
     Limit,
     after_cursor,
     decode_cursor,
+    documents_response,
     page_of,
 )
 from app.schemas import (
+    JSON_MEDIA_TYPE,
     DatedMeta,
     Page,
     RestrictionDetail,
@@ -34,8 +39,8 @@ class RestrictionsPage(Page[RestrictionOut]):
 
 
 @router.get("", response_model=RestrictionsPage, responses=problem_responses(304, 422))
-def list_restrictions(
-    session: SessionDep,
+async def list_restrictions(
+    db: DatabaseDep,
     country: CountryFilter,
     as_of: AsOf,
     kind: Annotated[RestrictionKind | None, Query(description="What the measure is on.")] = None,
@@ -47,45 +52,73 @@ def list_restrictions(
     ] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> RestrictionsPage:
+) -> Response:
     """Restrictions, each with the countries it applies to, its dates and provenance.
 
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """
     after = decode_cursor(cursor)
+    return await db.run(
+        lambda session: _restrictions_answer(
+            session,
+            country=country,
+            as_of=as_of,
+            kind=kind,
+            status=status,
+            q=q,
+            limit=limit,
+            after=after,
+        )
+    )
+
+
+def _restrictions_answer(
+    session: Session,
+    *,
+    country: str | None,
+    as_of: dt.date | None,
+    kind: str | None,
+    status: str | None,
+    q: str | None,
+    limit: int,
+    after: str | None,
+) -> Response:
     conditions = queries.restriction_conditions(
         country=country, kind=kind, status=None if as_of else status, q=q
     )
-    statuses = None
-    if as_of is None:
-        rows, total = queries.restrictions_page(
-            session, conditions=conditions, after=after, limit=limit + 1
-        )
-    else:
-        candidates = queries.restrictions_all(session, conditions=conditions)
-        statuses = presenters.statuses_at(session, candidates, as_of=as_of)
-        for r in candidates:
-            state = statuses[r.id]
-            if state and state.status == "in_force" and r.until_start and r.until_start <= as_of:
-                statuses[r.id] = StatusOnDate("lifted", r.until)
-        # A measure that didn't exist yet on that date is not listed.
-        matching = [
-            r
-            for r in candidates
-            if (state := statuses[r.id]) is not None and status in (None, state.status)
-        ]
-        total = len(matching)
-        rows = after_cursor(matching, after=after, limit=limit)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
-    return RestrictionsPage(
-        data=presenters.restrictions(session, rows, statuses=statuses),
-        meta=DatedMeta(
+
+    def meta(total: int, next_cursor: str | None) -> DatedMeta:
+        return DatedMeta(
             total=total,
             limit=limit,
             next=next_cursor,
             as_of=as_of.isoformat() if as_of else None,
-        ),
+        )
+
+    if as_of is None:
+        return documents_response(
+            session, Restriction, conditions, after=after, limit=limit, meta=meta
+        )
+    candidates = queries.restrictions_all(session, conditions=conditions)
+    statuses = presenters.statuses_at(session, candidates, as_of=as_of)
+    for r in candidates:
+        state = statuses[r.id]
+        if state and state.status == "in_force" and r.until_start and r.until_start <= as_of:
+            statuses[r.id] = StatusOnDate("lifted", r.until)
+    # A measure that didn't exist yet on that date is not listed.
+    matching = [
+        r
+        for r in candidates
+        if (state := statuses[r.id]) is not None and status in (None, state.status)
+    ]
+    rows, next_cursor = page_of(
+        after_cursor(matching, after=after, limit=limit), limit=limit, key=lambda r: r.id
     )
+    page = RestrictionsPage(
+        data=presenters.restrictions(session, rows, statuses=statuses),
+        meta=meta(len(matching), next_cursor),
+    )
+    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
 
 
 @router.get(

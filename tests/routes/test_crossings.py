@@ -389,8 +389,9 @@ def test_bad_input_is_a_422_problem_naming_the_parameter(
     "query", ["", "country=RU", "as_of=2023-11", "as_of=2024&status=closed", "q=Grebneva"]
 )
 def test_statement_count_does_not_grow_with_the_page(
-    client: TestClient, count_queries: Callable[[], int], query: str
+    uncached_client: TestClient, count_queries: Callable[[], int], query: str
 ) -> None:
-    one = statements(client, count_queries, f"/v1/crossings?limit=1&{query}")
-    many = statements(client, count_queries, f"/v1/crossings?limit=100&{query}")
-    assert one == many
+    one = statements(uncached_client, count_queries, f"/v1/crossings?limit=1&{query}")
+    many = statements(uncached_client, count_queries, f"/v1/crossings?limit=100&{query}")
+    # A first page that holds every match needs no count: never more for the larger page.
+    assert many <= one

@@ -137,8 +137,8 @@ def test_an_empty_range_is_not_an_error(client: TestClient) -> None:
 
 @pytest.mark.parametrize("query", ["", "country=NO", "kind=ban", "from=2023&to=2025"])
 def test_statement_count_does_not_grow_with_the_page(
-    client: TestClient, count_queries: Callable[[], int], query: str
+    uncached_client: TestClient, count_queries: Callable[[], int], query: str
 ) -> None:
-    one = statements(client, count_queries, f"/v1/events?limit=1&{query}")
-    many = statements(client, count_queries, f"/v1/events?limit=100&{query}")
+    one = statements(uncached_client, count_queries, f"/v1/events?limit=1&{query}")
+    many = statements(uncached_client, count_queries, f"/v1/events?limit=100&{query}")
     assert one == many

@@ -4,9 +4,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
-from sqlmodel import Session
 
-from app.db import get_session
 from app.main import create_app
 from tests.routes.checks import assert_problem
 
@@ -34,14 +32,7 @@ def test_readyz_says_the_database_answers(client: TestClient) -> None:
 def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
     """A client whose database can't be reached."""
     engine = create_engine(str(request.param).format(tmp=tmp_path))
-    app = create_app()
-
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = session
-    yield TestClient(app)
+    yield TestClient(create_app(engine=engine))
     engine.dispose()
 
 

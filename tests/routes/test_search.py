@@ -129,8 +129,8 @@ def test_bad_input_is_a_422_problem_naming_the_parameter(
 
 
 def test_statement_count_does_not_grow_with_the_page(
-    client: TestClient, count_queries: Callable[[], int]
+    uncached_client: TestClient, count_queries: Callable[[], int]
 ) -> None:
-    one = statements(client, count_queries, "/v1/search?q=border&limit=1")
-    many = statements(client, count_queries, "/v1/search?q=border&limit=100")
+    one = statements(uncached_client, count_queries, "/v1/search?q=border&limit=1")
+    many = statements(uncached_client, count_queries, "/v1/search?q=border&limit=100")
     assert one == many

@@ -106,9 +106,9 @@ def test_bad_sentence_index_is_a_422_problem(client: TestClient, index: str) -> 
 
 
 def test_statement_count_does_not_grow_with_the_article(
-    client: TestClient, count_queries: Callable[[], int]
+    uncached_client: TestClient, count_queries: Callable[[], int]
 ) -> None:
-    assert statements(client, count_queries, "/v1/sources") == 1
-    short = statements(client, count_queries, "/v1/sources/003_377aa8b1fa1c8230.txt")
-    long = statements(client, count_queries, "/v1/sources/001_2d175952eb0183b5.txt")
+    assert statements(uncached_client, count_queries, "/v1/sources") == 1
+    short = statements(uncached_client, count_queries, "/v1/sources/003_377aa8b1fa1c8230.txt")
+    long = statements(uncached_client, count_queries, "/v1/sources/001_2d175952eb0183b5.txt")
     assert short == long

@@ -1,0 +1,221 @@
+"""HTTP caching for GET and HEAD, in front of the whole application.
+
+- Every 200 answer gets a strong ETag (a hash of the body) and a short Cache-Control max-age;
+  If-None-Match with a matching tag gives a 304; errors are `no-store`.
+- Answers are kept in memory, keyed by the exact path and query string (and whether the request
+  had an Origin, which changes the CORS headers), and served again without touching the
+  application or the database, until the data version changes.
+- The data version is a row every write bumps. A watcher thread reads it a few times a second,
+  so a change made by any worker or host shows here within the poll interval; a change made
+  in this process calls `invalidate()` at once.
+HEAD is answered as GET without the body.
+"""
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("borderstatus.cache")
+
+UNCACHED_PATHS = frozenset({"/healthz", "/readyz"})
+T = TypeVar("T")
+
+
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def matches(if_none_match: bytes, etag: bytes) -> bool:
+    """RFC 9110 weak comparison of an If-None-Match list against our ETag."""
+    if if_none_match.strip() == b"*":
+        return True
+    return any(t.strip().removeprefix(b"W/") == etag for t in if_none_match.split(b","))
+
+
+@dataclass(frozen=True)
+class Entry:
+    headers: list[tuple[bytes, bytes]]
+    not_modified_headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: bytes
+
+
+class DataVersion:
+    """The data version this process has seen, kept current by polling `read`."""
+
+    def __init__(self, read: Callable[[], int | None], *, interval: float) -> None:
+        self._read = read
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.value: int | None = None
+        self._listeners: list[Callable[[], object]] = []
+
+    def on_change(self, listener: Callable[[], object]) -> None:
+        self._listeners.append(listener)
+
+    def poll(self) -> None:
+        """Read the version now; tell the listeners when it moved."""
+        try:
+            current = self._read()
+        except Exception:  # noqa: BLE001 - a database outage must not stop the watcher
+            log.warning("could not read the data version", exc_info=True)
+            return
+        if current != self.value:
+            self.value = current
+            for listener in self._listeners:
+                listener()
+
+    def start(self) -> None:
+        self.poll()
+        self._thread = threading.Thread(target=self._run, name="data-version", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.poll()
+
+
+class CacheStore:
+    """The cached answers of one application. Touched only from its event loop."""
+
+    def __init__(self, *, enabled: bool, max_bytes: int) -> None:
+        self.enabled = enabled
+        self.max_bytes = max_bytes
+        self.entries: dict[tuple[str, bytes, bool], Entry] = {}
+        self.size = 0
+        # Bumped on every invalidation; an answer computed across one is not stored.
+        self.generation = 0
+        # Small reference data (country codes, border-level notes) for the current data version,
+        # kept whether or not answers are cached.
+        self.memo: dict[Hashable, Any] = {}
+        # The memo is also filled from worker threads.
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self.entries = {}
+            self.size = 0
+            self.memo = {}
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, once per data version (not kept if the version changed meanwhile)."""
+        with self._lock:
+            if key in self.memo:
+                found: T = self.memo[key]
+                return found
+            generation = self.generation
+        value = compute()
+        with self._lock:
+            if generation == self.generation:
+                self.memo[key] = value
+        return value
+
+    def store(self, key: tuple[str, bytes, bool], entry: Entry, generation: int) -> None:
+        if not self.enabled or generation != self.generation or key[0] in UNCACHED_PATHS:
+            return
+        if len(entry.body) > self.max_bytes // 64:
+            return
+        if self.size + len(entry.body) > self.max_bytes:
+            self.invalidate()
+        self.entries[key] = entry
+        self.size += len(entry.body)
+
+
+class ResponseCache:
+    """ASGI middleware: ETags, 304s and Cache-Control on every GET, and a cache of answers."""
+
+    def __init__(self, app: ASGIApp, *, store: CacheStore, max_age: int) -> None:
+        self.app = app
+        self.store = store
+        self.cache_control = f"public, max-age={max_age}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if_none_match = b""
+        has_origin = False
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value
+            elif name == b"origin":
+                has_origin = True
+        key = (scope["path"], scope["query_string"], has_origin)
+        entry = self.store.entries.get(key)
+        if entry is None:
+            entry = await self._compute(scope, receive, send, key, head=head)
+            if entry is None:
+                return
+        if if_none_match and matches(if_none_match, entry.etag):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": entry.not_modified_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+        await send({"type": "http.response.body", "body": b"" if head else entry.body})
+
+    async def _compute(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[str, bytes, bool],
+        *,
+        head: bool,
+    ) -> Entry | None:
+        """Run the application; an Entry for a 200 answer, or None once anything else is sent."""
+        generation = self.store.generation
+        start: Message | None = None
+        chunks: list[bytes] = []
+        result: list[Entry] = []
+
+        async def buffer(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            assert start is not None
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in start["headers"] if k != b"cache-control"]
+            if start["status"] != 200:
+                headers.append((b"cache-control", b"no-store"))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": b"" if head else body})
+                return
+            etag = etag_of(body)
+            headers += [(b"etag", etag), (b"cache-control", self.cache_control)]
+            not_modified = [
+                (k, v) for k, v in headers if k not in (b"content-length", b"content-type")
+            ]
+            result.append(Entry(headers, not_modified, body, etag))
+
+        inner = {**scope, "method": "GET"} if head else scope
+        await self.app(inner, receive, buffer)
+        if not result:
+            return None
+        self.store.store(key, result[0], generation)
+        return result[0]

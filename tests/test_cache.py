@@ -1,0 +1,191 @@
+"""The response cache: what it serves is what the application would answer, and a change to the
+data shows in every worker within the poll interval, never to be answered stale afterwards."""
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from app.cache import CacheStore, Entry
+from app.config import Settings
+from app.main import create_app
+from app.seed import seed
+from tests.conftest import SEED_DIR, Databases, client_for
+from tests.records_file import Records, edit_records, record
+
+URLS = [
+    "/v1/crossings?country=LV",
+    "/crossings?country=LV",
+    "/v1/crossings?country=lv",
+    "/v1/crossings?country=LV&limit=1",
+    "/v1/borders/NO-RU",
+    "/v1/restrictions?country=NO",
+    "/v1/fortifications",
+    "/v1/sources/002_6d3e1f3cc5a138b6.txt/sentences/3",
+]
+
+
+@pytest.fixture(scope="module")
+def uncached(seeded_engine: Engine) -> TestClient:
+    return client_for(seeded_engine, response_cache=False)
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_cached_answer_is_the_answer_the_application_gives(
+    client: TestClient, uncached: TestClient, url: str
+) -> None:
+    first = client.get(url)
+    cached = client.get(url)
+    fresh = uncached.get(url)
+    assert cached.status_code == fresh.status_code == 200
+    assert cached.content == first.content == fresh.content
+    for header in ("etag", "cache-control", "content-type", "content-length"):
+        assert cached.headers[header] == fresh.headers[header], header
+
+
+def test_no_query_string_gets_another_querys_answer(
+    client: TestClient, uncached: TestClient
+) -> None:
+    for url in URLS:
+        client.get(url)
+    for url in reversed(URLS):
+        assert client.get(url).content == uncached.get(url).content, url
+
+
+def test_cors_headers_follow_the_origin_of_each_request(client: TestClient) -> None:
+    url = "/v1/crossings?country=EE"
+    plain = client.get(url)
+    assert "access-control-allow-origin" not in plain.headers
+    browser = client.get(url, headers={"Origin": "https://map.example.org"})
+    assert browser.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in browser.headers
+    assert "access-control-allow-origin" not in client.get(url).headers
+
+
+def test_a_304_from_the_cache_keeps_the_etag_and_cors(client: TestClient) -> None:
+    url = "/v1/borders/NO-RU"
+    headers = {"Origin": "https://map.example.org"}
+    etag = client.get(url, headers=headers).headers["etag"]
+    response = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == etag
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_errors_are_not_cached(client: TestClient) -> None:
+    for _ in range(2):
+        response = client.get("/v1/crossings?country=XX")
+        assert response.status_code == 422
+        assert response.headers["cache-control"] == "no-store"
+        assert "etag" not in response.headers
+
+
+def test_an_answer_computed_across_an_invalidation_is_not_kept() -> None:
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    entry = Entry(headers=[], not_modified_headers=[], body=b"old", etag=b'"x"')
+    generation = store.generation
+    store.invalidate()
+    store.store(("/v1/crossings", b"", False), entry, generation)
+    assert store.entries == {}
+
+
+def test_the_cache_stays_within_its_size() -> None:
+    store = CacheStore(enabled=True, max_bytes=64 * 100)
+    for n in range(50):
+        entry = Entry(headers=[], not_modified_headers=[], body=b"x" * 100, etag=b'"x"')
+        store.store((f"/{n}", b"", False), entry, store.generation)
+        assert store.size <= store.max_bytes
+    store.store(("/big", b"", False), Entry([], [], b"x" * 1000, b'"y"'), store.generation)
+    assert ("/big", b"", False) not in store.entries
+
+
+def test_memo_is_not_kept_across_an_invalidation() -> None:
+    store = CacheStore(enabled=False, max_bytes=1)
+
+    def compute() -> int:
+        store.invalidate()  # the data changed while this was being read
+        return 1
+
+    assert store.remember("codes", compute) == 1
+    assert "codes" not in store.memo
+    assert store.remember("codes", lambda: 2) == 2
+    assert store.remember("codes", lambda: 3) == 2
+
+
+# --- freshness ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def watched(
+    databases: Databases, seed_copy: Path
+) -> Iterator[tuple[TestClient, Engine, Callable[[], None]]]:
+    """A running app (its version watcher polling every 50 ms) on a database of its own, the
+    engine of 'another process' that writes to it, and the way to seed an edited copy."""
+    url, writer = databases.migrated()
+    seed(writer, SEED_DIR)
+    settings = Settings(database_url=url, data_version_poll_seconds=0.05)
+
+    def reseed() -> None:
+        seed(writer, seed_copy)
+
+    with TestClient(create_app(settings)) as client:
+        yield client, writer, reseed
+
+
+def reopen_vientuli(records: Records) -> None:
+    record(records, "crossings", "vientuli")["status"] = "open"
+
+
+def test_a_change_by_another_process_shows_within_a_second_and_never_goes_stale(
+    watched: tuple[TestClient, Engine, Callable[[], None]], seed_copy: Path
+) -> None:
+    client, _writer, reseed = watched
+    url = "/v1/crossings?q=Vientuli"
+    before = client.get(url)
+    assert before.json()["data"][0]["status"] == "closed"
+    assert client.get(url).content == before.content  # now served from the cache
+
+    edit_records(seed_copy, reopen_vientuli)
+    reseed()
+    changed_at = time.monotonic()
+    while client.get(url).content == before.content:
+        assert time.monotonic() - changed_at < 1.0, "still stale after a second"
+        time.sleep(0.01)
+    after = client.get(url)
+    assert after.json()["data"][0]["status"] == "open"
+    assert after.headers["etag"] != before.headers["etag"]
+    for _ in range(20):
+        assert client.get(url).content == after.content
+    old = client.get(url, headers={"If-None-Match": before.headers["etag"]})
+    assert old.status_code == 200
+
+
+def test_the_worker_that_reads_the_new_version_drops_every_cached_answer(
+    watched: tuple[TestClient, Engine, Callable[[], None]], seed_copy: Path
+) -> None:
+    client, _writer, reseed = watched
+    for url in URLS:
+        client.get(url)
+    store: CacheStore = client.app.state.cache  # type: ignore[attr-defined]
+    assert store.entries
+    edit_records(seed_copy, reopen_vientuli)
+    reseed()
+    client.app.state.data_version.poll()  # type: ignore[attr-defined]
+    # The invalidation runs on the event loop; one request later it has.
+    client.get("/healthz")
+    assert not [key for key in store.entries if key[0] != "/healthz"]
+
+
+def test_with_the_cache_off_every_request_reads_the_database(
+    uncached: TestClient, seeded_engine: Engine, count_queries: Callable[[], int]
+) -> None:
+    url = "/v1/crossings?country=NO"
+    uncached.get(url)
+    before = count_queries()
+    for _ in range(3):
+        assert uncached.get(url).status_code == 200
+    assert count_queries() - before >= 3
