@@ -45,13 +45,20 @@ class Border(SQLModel, table=True):
 
 
 class Crossing(SQLModel, table=True):
+    # Each filter's index ends in the id, so a page in id order is read off the index in order.
+    __table_args__ = (
+        Index("ix_crossing_country_id", "country", "id"),
+        Index("ix_crossing_neighbour_id", "neighbour", "id"),
+        Index("ix_crossing_status_id", "status", "id"),
+    )
+
     id: str = Field(primary_key=True, max_length=64)
     name: str
     counterpart: str | None = None
-    country: str = Field(foreign_key="country.code", index=True)
-    neighbour: str = Field(foreign_key="country.code", index=True)
+    country: str = Field(foreign_key="country.code")
+    neighbour: str = Field(foreign_key="country.code")
     border_id: str = Field(foreign_key="border.id", index=True)
-    status: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16)
     status_since: str | None = Field(default=None, max_length=10)
     status_since_start: dt.date | None = None
     status_since_inferred: bool = False
@@ -105,7 +112,7 @@ class Fortification(SQLModel, table=True):
     kind: str = Field(max_length=16, index=True)
     summary: str
     status: str = Field(max_length=24, index=True)
-    neighbour: str | None = Field(default=None, foreign_key="country.code")
+    neighbour: str | None = Field(default=None, foreign_key="country.code", index=True)
     length_km: float | None = None
     budget_eur: float | None = None
     count: int | None = None

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from anyascii import anyascii
-from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy import ColumnElement, Select, and_, func, or_, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
@@ -42,8 +42,10 @@ def data_version(engine: Engine) -> int | None:
         return conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar()
 
 
-def country_codes(session: Session) -> list[str]:
-    return list(session.exec(select(Country.code).order_by(col(Country.code))))
+def country_roles(session: Session) -> dict[str, str]:
+    """Each country code and its role (nato | neighbour | other), in code order."""
+    rows = session.exec(select(Country.code, Country.role).order_by(col(Country.code)))
+    return dict(rows.all())
 
 
 def countries(session: Session) -> Sequence[Country]:
@@ -71,6 +73,17 @@ def _page(
     return rows, total
 
 
+def documents_query(
+    model: Any, conditions: list[ColumnElement[bool]], *, after: str | None, limit: int
+) -> Select[Any]:
+    """The page query of a document-backed list: (id, stored document) in id order."""
+    key = col(model.id)
+    query = select(key, model.doc).where(*conditions)
+    if after is not None:
+        query = query.where(key > after)
+    return query.order_by(key).limit(limit)
+
+
 def documents_page(
     session: Session,
     model: Any,
@@ -83,13 +96,10 @@ def documents_page(
 
     The count is skipped when a first page came back short: then it holds them all.
     """
-    key = col(model.id)
-    query = select(key, model.doc).where(*conditions)
-    if after is not None:
-        query = query.where(key > after)
     # Core, not the ORM: these are plain columns, and this is the hottest query there is.
     connection = session.connection()
-    rows = [(r[0], r[1]) for r in connection.execute(query.order_by(key).limit(limit))]
+    query = documents_query(model, conditions, after=after, limit=limit)
+    rows: list[tuple[str, str | None]] = [(r[0], r[1]) for r in connection.execute(query)]
     if after is None and len(rows) < limit:
         return rows, len(rows)
     total = connection.execute(select(func.count()).select_from(model).where(*conditions))
@@ -102,15 +112,21 @@ def documents_page(
 def crossing_conditions(
     *,
     country: str | None = None,
+    country_is_neighbour: bool = False,
     neighbour: str | None = None,
     status: str | None = None,
     traffic: str | None = None,
     q_key: str | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Filters on crossings; `country` matches either side of the border."""
+    """Filters on crossings; `country` matches either side of the border.
+
+    A crossing's sides are a NATO country and a neighbour, so the side a code can be on is
+    known from its role: one indexed column, not an OR of two.
+    """
     conditions: list[ColumnElement[bool]] = []
     if country:
-        conditions.append(or_(col(Crossing.country) == country, col(Crossing.neighbour) == country))
+        side = Crossing.neighbour if country_is_neighbour else Crossing.country
+        conditions.append(col(side) == country)
     if neighbour:
         conditions.append(col(Crossing.neighbour) == neighbour)
     if status:
@@ -365,18 +381,23 @@ def restriction(session: Session, *, restriction_id: str) -> Restriction | None:
 
 
 def fortification_conditions(
-    *, country: str | None, kind: str | None, status: str | None, q: str | None
+    *,
+    country: str | None,
+    kind: str | None,
+    status: str | None,
+    q: str | None,
+    country_is_neighbour: bool = False,
 ) -> list[ColumnElement[bool]]:
+    """Filters on fortifications; `country` is the builder, or the neighbour it faces."""
     conditions: list[ColumnElement[bool]] = []
-    if country:
+    if country and country_is_neighbour:
+        conditions.append(col(Fortification.neighbour) == country)
+    elif country:
         conditions.append(
-            or_(
-                col(Fortification.id).in_(
-                    select(FortificationCountry.fortification_id).where(
-                        FortificationCountry.country == country
-                    )
-                ),
-                col(Fortification.neighbour) == country,
+            col(Fortification.id).in_(
+                select(FortificationCountry.fortification_id).where(
+                    FortificationCountry.country == country
+                )
             )
         )
     if kind:

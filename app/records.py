@@ -322,10 +322,18 @@ def check_references(records: RecordsFile) -> None:
         need(f"border {b.id}", b.neighbour)
         if b.id != f"{b.country}-{b.neighbour}":
             problems.append(f"border {b.id!r}: id must be {b.country}-{b.neighbour}")
+    roles = {c.code: c.role for c in records.countries}
     for c in records.crossings:
         register("crossing", c.id)
         need(f"crossing {c.id}", c.country)
         need(f"crossing {c.id}", c.neighbour)
+        # The API finds a crossing by either side from the side's role.
+        if roles.get(c.country, "nato") != "nato" or roles.get(c.neighbour, "neighbour") != (
+            "neighbour"
+        ):
+            problems.append(
+                f"crossing {c.id!r}: country must be a nato country and neighbour a neighbour"
+            )
         if f"{c.country}-{c.neighbour}" not in ids.get("border", set()):
             problems.append(f"crossing {c.id!r}: no border {c.country}-{c.neighbour}")
     for r in records.restrictions:

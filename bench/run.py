@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import signal
 import socket
@@ -71,6 +72,8 @@ HOT_TARGETS = (
 CONDITIONAL_TARGET = "/v1/crossings?country=LV"
 COLD_TARGET = "/v1/crossings?country=LV"
 KINDS = ("hot", "conditional", "cold")
+# Cores that other processes may use during a run before it is reported as disturbed.
+BUSY_CORES = 0.2
 ISSUE_MIN_SECONDS = 5
 ISSUE_MIN_ROUNDS = 2
 # Headers a server adds by itself, left out when answers are compared.
@@ -330,6 +333,8 @@ class WrkRun:
     requests: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    other_cores: float = 0.0  # CPU that other processes on the machine used meanwhile
+    stolen_cores: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -388,7 +393,48 @@ def parse_wrk(output: str, expected: "Expectation") -> WrkRun:
     return run
 
 
-def run_wrk(server: Server, side: "Side", seconds: int) -> WrkRun:
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds used so far: by the whole machine, and by this run's own processes."""
+
+    wall: float
+    busy: float  # all CPUs, every process (user and system; not interrupts, which are ours)
+    steal: float  # taken by the hypervisor for other guests
+    ours: float  # this runner, its finished children (wrk) and the servers
+
+    @classmethod
+    def now(cls, pids: Iterable[int]) -> "CpuSample":
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = steal = 0.0
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+            # user, nice, system. The interrupt time (irq, softirq) is left out: on loopback it is
+            # mostly the kernel carrying this benchmark's own packets, counted to no process.
+            busy = sum(fields[:3]) / tick
+            steal = fields[7] / tick if len(fields) > 7 else 0.0
+        except (OSError, ValueError, IndexError):
+            pass
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ours = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                after_name = stat.rsplit(")", 1)[1].split()
+                ours += (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
+            except (OSError, ValueError, IndexError):
+                pass
+        return cls(time.monotonic(), busy, steal, ours)
+
+
+def other_load(before: CpuSample, after: CpuSample) -> tuple[float, float]:
+    """Cores busy with work that is not this benchmark's, and cores stolen, on average."""
+    wall = max(after.wall - before.wall, 1e-9)
+    others = (after.busy - before.busy) - (after.ours - before.ours)
+    return max(others, 0.0) / wall, (after.steal - before.steal) / wall
+
+
+def run_wrk(server: Server, side: "Side", seconds: int, pids: Sequence[int]) -> WrkRun:
     headers = [arg for name, value in side.headers for arg in ("-H", f"{name}: {value}")]
     command = [
         "wrk",
@@ -401,6 +447,7 @@ def run_wrk(server: Server, side: "Side", seconds: int) -> WrkRun:
         *headers,
         server.url(side.target),
     ]
+    before = CpuSample.now(pids)
     completed = subprocess.run(
         command,
         cwd=PROJECT_ROOT,
@@ -409,11 +456,13 @@ def run_wrk(server: Server, side: "Side", seconds: int) -> WrkRun:
         timeout=seconds + 60,
         check=False,
     )
+    others, stolen = other_load(before, CpuSample.now(pids))
     output = completed.stdout + completed.stderr
     with WRK_LOG.open("a", encoding="utf-8") as log:
         log.write(f"$ {shlex.join(command)}   # {server.contender.label}\n{output}\n")
     run = parse_wrk(output, side.expect)
     run.command = command
+    run.other_cores, run.stolen_cores = others, stolen
     if completed.returncode != 0:
         run.problems.append(f"wrk exited with {completed.returncode}")
     if server.process.poll() is not None:
@@ -571,19 +620,27 @@ def run_comparison(comparison: Comparison, fleet: Fleet, settings: Settings) -> 
     if comparison.skipped:
         return
     sides = ((comparison.a, comparison.a_runs), (comparison.b, comparison.b_runs))
+    pids = [server.process.pid for server in fleet.servers.values()]
     for side, _ in sides:
-        warm = run_wrk(fleet.servers[side.server], side, settings.warmup)
+        warm = run_wrk(fleet.servers[side.server], side, settings.warmup, pids)
         if warm.failed:
             comparison.notes.append(f"warm-up of {side.label}: {'; '.join(warm.problems)}")
     for round_number in range(1, settings.rounds + 1):
         for side, runs in sides:
-            run = run_wrk(fleet.servers[side.server], side, settings.seconds)
+            run = run_wrk(fleet.servers[side.server], side, settings.seconds, pids)
             runs.append(run)
             status = "FAILED: " + "; ".join(run.problems) if run.failed else "ok"
             progress(
                 f"  round {round_number}: {side.label:<32} {run.requests_per_second:>9,.0f} req/s"
-                f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  {status}"
+                f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms"
+                f"  others {run.other_cores:.2f} / steal {run.stolen_cores:.2f} cores  {status}"
             )
+            if run.other_cores > BUSY_CORES:
+                comparison.notes.append(
+                    f"{side.label}, round {round_number}: other processes on the machine used "
+                    f"{run.other_cores:.2f} cores (and the hypervisor stole "
+                    f"{run.stolen_cores:.2f}) during the run: its figures are disturbed"
+                )
 
 
 # ---------------------------------------------------------------------------------------------

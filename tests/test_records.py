@@ -147,9 +147,18 @@ def point_fact_at_missing_border(records: Records) -> None:
     record(records, "facts", "fi-ru-length")["subject"] = "border:FI-BY"
 
 
+def swap_sides_of_a_crossing(records: Records) -> None:
+    narva = record(records, "crossings", "narva")
+    narva["country"], narva["neighbour"] = narva["neighbour"], narva["country"]
+
+
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
+        (
+            swap_sides_of_a_crossing,
+            "crossing 'narva': country must be a nato country and neighbour a neighbour",
+        ),
         (
             add_unknown_country,
             "restriction tourist-visa-stop-2022: country 'SE' is not under `countries`",
@@ -160,7 +169,7 @@ def point_fact_at_missing_border(records: Records) -> None:
         ),
         (point_fact_at_missing_border, "fact fi-ru-length: subject 'border:FI-BY' does not exist"),
     ],
-    ids=["country", "event-subject", "fact-subject"],
+    ids=["crossing-sides", "country", "event-subject", "fact-subject"],
 )
 def test_a_reference_to_something_missing_is_rejected(
     seed_copy: Path, edit: Callable[[Records], None], problem: str

@@ -45,7 +45,11 @@ def get_country(
     fortifications, _ = queries.fortifications_page(
         session,
         conditions=queries.fortification_conditions(
-            country=country.code, kind=None, status=None, q=None
+            country=country.code,
+            kind=None,
+            status=None,
+            q=None,
+            country_is_neighbour=country.role == "neighbour",
         ),
         after=None,
         limit=10_000,

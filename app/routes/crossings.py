@@ -18,6 +18,7 @@ from app.routes.params import (
     Limit,
     NeighbourFilter,
     after_cursor,
+    country_roles,
     decode_cursor,
     documents_response,
     memo,
@@ -64,11 +65,13 @@ async def list_crossings(
     q_key = fold(q) if q is not None else None
     if q is not None and not q_key:
         raise invalid_parameter("q", "needs at least one letter or digit")
+    neighbour_side = country is not None and (await country_roles(request))[country] == "neighbour"
     return await db.run(
         lambda session: _crossings_answer(
             request,
             session,
             country=country,
+            neighbour_side=neighbour_side,
             neighbour=neighbour,
             as_of=as_of,
             status=status,
@@ -85,6 +88,7 @@ def _crossings_answer(
     session: Session,
     *,
     country: str | None,
+    neighbour_side: bool,
     neighbour: str | None,
     as_of: dt.date | None,
     status: str | None,
@@ -95,6 +99,7 @@ def _crossings_answer(
 ) -> Response:
     conditions = queries.crossing_conditions(
         country=country,
+        country_is_neighbour=neighbour_side,
         neighbour=neighbour,
         status=None if as_of else status,
         traffic=traffic,

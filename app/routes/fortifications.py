@@ -2,13 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import presenters, queries
 from app.db import DatabaseDep, SessionDep
 from app.models import Fortification
 from app.problems import not_found, problem_responses
-from app.routes.params import CountryFilter, CursorParam, Limit, decode_cursor, documents_response
+from app.routes.params import (
+    CountryFilter,
+    CursorParam,
+    Limit,
+    country_roles,
+    decode_cursor,
+    documents_response,
+)
 from app.schemas import (
     FortificationDetail,
     FortificationKind,
@@ -23,6 +30,7 @@ router = APIRouter(prefix="/fortifications", tags=["fortifications"])
 
 @router.get("", response_model=Page[FortificationOut], responses=problem_responses(304, 422))
 async def list_fortifications(
+    request: Request,
     db: DatabaseDep,
     country: CountryFilter,
     kind: Annotated[FortificationKind | None, Query(description="What is built.")] = None,
@@ -34,7 +42,14 @@ async def list_fortifications(
     cursor: CursorParam = None,
 ) -> Response:
     """Fortification projects, including rejected ones, with figures and provenance."""
-    conditions = queries.fortification_conditions(country=country, kind=kind, status=status, q=q)
+    roles = await country_roles(request)
+    conditions = queries.fortification_conditions(
+        country=country,
+        kind=kind,
+        status=status,
+        q=q,
+        country_is_neighbour=country is not None and roles[country] == "neighbour",
+    )
     after = decode_cursor(cursor)
     return await db.run(
         lambda session: documents_response(

@@ -33,7 +33,7 @@ async def _country(request: Request, name: str, value: str | None) -> str | None
     if value is None:
         return None
     code = value.strip().upper()
-    accepted = await country_codes(request)
+    accepted = list(await country_roles(request))
     if code not in accepted:
         raise invalid_parameter(
             name,
@@ -43,16 +43,16 @@ async def _country(request: Request, name: str, value: str | None) -> str | None
     return code
 
 
-async def country_codes(request: Request) -> list[str]:
-    """The accepted codes, read once per data version (in a worker thread: it's a sync query)."""
+async def country_roles(request: Request) -> dict[str, str]:
+    """Every accepted code and its role, read once per data version (in a worker thread)."""
     store: CacheStore = request.app.state.cache
-    codes: list[str] | None = store.memo.get("country_codes")
-    if codes is None:
+    roles: dict[str, str] | None = store.memo.get("country_roles")
+    if roles is None:
         database: Database = request.app.state.database
-        codes = await database.run(
-            lambda session: memo(request, "country_codes", lambda: queries.country_codes(session))
+        roles = await database.run(
+            lambda session: memo(request, "country_roles", lambda: queries.country_roles(session))
         )
-    return codes
+    return roles
 
 
 def memo(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
