@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from starlette.types import Receive, Scope, Send
 
 from app import queries
 from app.cache import CacheStore, DataVersion, ResponseCache
@@ -64,6 +65,19 @@ Errors are `application/problem+json` (RFC 9457). Every GET carries an ETag; sen
 """
 
 
+class BorderStatusAPI(FastAPI):
+    """FastAPI with the response cache in front of everything, its own middleware included:
+    a cached answer is sent before the framework does any work."""
+
+    cache_layer: ResponseCache | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.cache_layer is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.cache_layer(scope, receive, send)
+
+
 class UTF8JSONResponse(JSONResponse):
     media_type = JSON_MEDIA_TYPE
 
@@ -88,7 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The application, on `engine` or else one made from the settings' DATABASE_URL."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = BorderStatusAPI(
         title="Border Status API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -122,7 +136,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         max_age=600,
     )
     # Outermost, so a cached answer carries the CORS headers it was computed with.
-    app.add_middleware(ResponseCache, store=app.state.cache, max_age=settings.cache_max_age)
+    app.cache_layer = ResponseCache(
+        partial(FastAPI.__call__, app), store=app.state.cache, max_age=settings.cache_max_age
+    )
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 
