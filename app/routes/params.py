@@ -9,11 +9,12 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import ColumnElement
+from sqlmodel import Session
 
 from app import queries
 from app.cache import CacheStore
 from app.dates import parse_partial
-from app.db import Database, SessionDep
+from app.db import Database
 from app.documents import fill_missing
 from app.problems import invalid_parameter
 from app.schemas import JSON_MEDIA_TYPE, Meta
@@ -163,7 +164,7 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
 
 
 def documents_response(
-    session: SessionDep,
+    session: Session,
     model: Any,
     conditions: list[ColumnElement[bool]],
     *,
