@@ -37,13 +37,13 @@ run: seed
 
 ## make test: the whole suite (and on PostgreSQL too when TEST_DATABASE_URL is set)
 test: install-dev
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy app
 	$(BIN)/pytest
 
 lint: install-dev
-	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/mypy app
 
 format: install-dev

@@ -11,8 +11,9 @@ For N crossings it makes, deterministically from a seed:
 - one synthetic article per 1000 crossings (a `source` row) and its `sentence` rows, with
   `sentence == article[char_start:char_end]`; every record (border, crossing, event, restriction)
   cites 1-3 spans of those sentences, with `quote == article[quote_start:quote_end]`;
-- the search documents the seeder would make (sentences, crossings, restrictions, events,
-  borders).
+- the search documents the seeder would make for sentences, crossings, restrictions and borders
+  (for events too with --search-events: 10 per crossing, each through the full-text index, which
+  makes the largest load a third longer on PostgreSQL and is not what this benchmark is about).
 
 It loads into an empty migrated database (it runs the migrations itself) in one transaction:
 SQLAlchemy Core `insert(table)` executemany on SQLite (synchronous=OFF and a large page cache for
@@ -28,13 +29,18 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import random
+import re
+import sqlite3
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from anyascii import anyascii
@@ -42,10 +48,11 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel
 
+from app.dates import period_start
 from app.db import make_engine, migrate
 from app.documents import bump_data_version, refresh_documents
 from app.models import Crossing
-from app.seed import fold
+from app.seed import fold as app_fold
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -250,6 +257,29 @@ TABLES = list(COLUMNS)
 # --- generating ---------------------------------------------------------------------------
 
 
+class _AsciiTable(dict[int, str]):
+    """anyascii one code point at a time, remembered: `str.translate` then runs at C speed."""
+
+    def __missing__(self, code_point: int) -> str:
+        value: str = anyascii(chr(code_point))
+        self[code_point] = value
+        return value
+
+
+ASCII = _AsciiTable()
+NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def to_ascii(value: str) -> str:
+    """Equal to anyascii(value) (it maps code point by code point), much faster here."""
+    return value if value.isascii() else value.translate(ASCII)
+
+
+def fold(value: str) -> str:
+    """Equal to app.seed.fold (the self-check compares them on every alias)."""
+    return NON_ALNUM.sub("", to_ascii(value).lower())
+
+
 @dataclass
 class PartialDate:
     text: str  # YYYY, YYYY-MM or YYYY-MM-DD
@@ -346,13 +376,14 @@ class Block:
         )
 
     def search(self, doc_type: str, doc_id: str, title: str, body: str) -> None:
-        self.rows["search_document"].append((doc_type, doc_id, title, body, anyascii(body)))
+        self.rows["search_document"].append((doc_type, doc_id, title, body, to_ascii(body)))
 
 
 @dataclass
 class Generator:
     crossings: int
     seed: int = 4
+    search_events: bool = False
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -376,12 +407,16 @@ class Generator:
         return word[:1].upper() + word[1:]
 
     def _aliases(self, name: str, counterpart: str | None) -> list[str]:
-        plain = anyascii(name)
+        plain = to_ascii(name)
         candidates = []
         if plain != name:
             candidates.append(plain)
         if counterpart:
-            candidates += [f"{name} – {counterpart}", f"{name}/{counterpart}", f"MAPP {counterpart}"]
+            candidates += [
+                f"{name} – {counterpart}",
+                f"{name}/{counterpart}",
+                f"MAPP {counterpart}",
+            ]
         candidates += [plain[:-1] + "ovo" if plain[-1] in "aeiouy" else plain + "a", f"KPP {name}"]
         taken = {name, counterpart}
         unique = [c for c in dict.fromkeys(candidates) if c not in taken]
@@ -438,9 +473,18 @@ class Generator:
             where = f"The {COUNTRY_NAMES[country]}–{COUNTRY_NAMES[neighbour]} border"
             ref = article.sentence(f"{where} {BORDER_PHRASES[status]}.")
             summary = f"{where} {BORDER_PHRASES[status]} (synthetic)."
-            start = None if since is None else dt.date(int(since[:4]), int(since[5:7] or 1), 1)
             block.rows["border"].append(
-                (border_id, country, neighbour, status, since, start, False, None, summary)
+                (
+                    border_id,
+                    country,
+                    neighbour,
+                    status,
+                    since,
+                    period_start(since),
+                    False,
+                    None,
+                    summary,
+                )
             )
             block.cite("border", border_id, 0, article, ref, where)
             block.search("border", border_id, border_id, f"{border_id} {summary}")
@@ -565,7 +609,8 @@ class Generator:
             ]
             for position, (qref, quote, qat) in enumerate(event_quotes[: rng.randint(1, 3)]):
                 block.cite("event", event_id, position, article, qref, quote, qat)
-            block.search("event", event_id, summary, summary)
+            if self.search_events:
+                block.search("event", event_id, summary, summary)
 
     def _restriction(self, block: Block, article: Article, j: int) -> None:
         rng = self.rng
@@ -578,12 +623,13 @@ class Generator:
         since_day = FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))
         since = partial_date(rng, since_day)
         until: PartialDate | None = None
+        opening = since.words[:1].upper() + since.words[1:]
         if status == "lifted":
             until = partial_date(rng, since_day + dt.timedelta(days=rng.randint(60, 900)))
-            body = f"{since.words.capitalize()}, {who} {done}, a measure lifted {until.words}."
+            body = f"{opening}, {who} {done}, a measure lifted {until.words}."
             phrase = done
         elif status == "in_force":
-            body = f"{since.words.capitalize()}, {who} {done}."
+            body = f"{opening}, {who} {done}."
             phrase = done
         else:
             body = f"{who} {has} {status} to {planned} from {since.words[3:]}."
@@ -621,32 +667,90 @@ class Writer:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.tables: dict[str, Table] = {
-            name: SQLModel.metadata.tables[name]
-            for name in TABLES  # type: ignore[misc]
-        }
+        self.tables: dict[str, Table] = {name: SQLModel.metadata.tables[name] for name in TABLES}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.seconds = 0.0  # spent in the database driver
+        self.table_seconds: dict[str, float] = dict.fromkeys(TABLES, 0.0)
 
     def write(self, block: Block) -> None:
-        started = time.perf_counter()
         for name in TABLES:
             rows = block.rows[name]
             if rows:
+                started = time.perf_counter()
                 self._insert(name, rows)
+                spent = time.perf_counter() - started
                 self.rows[name] += len(rows)
-        self.seconds += time.perf_counter() - started
+                self.table_seconds[name] += spent
+                self.seconds += spent
 
     def _insert(self, name: str, rows: list[Row]) -> None:
-        columns = COLUMNS[name]
-        statement = insert(self.tables[name])
-        for at in range(0, len(rows), 20_000):
-            chunk = rows[at : at + 20_000]
-            self.connection.execute(statement, [dict(zip(columns, r, strict=True)) for r in chunk])
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Anything left to do before the commit."""
+
+
+class SqliteWriter(Writer):
+    """SQLite: each table's Core `insert(table)`, compiled once, run as executemany on tuples.
+
+    Search documents go through a temporary table and one INSERT ... SELECT per block: the FTS5
+    index is fed by a trigger, and FTS5 flushes its pending terms at every statement savepoint,
+    so row-by-row inserts write one tiny index segment per row (about 10x slower here).
+    """
+
+    STAGED = "search_document"
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        # What SQLAlchemy's Date type would send (and sqlite3 sends by default, deprecated).
+        sqlite3.register_adapter(dt.date, dt.date.isoformat)
+        self.statements: dict[str, str] = {}
+        for name in TABLES:
+            columns = list(COLUMNS[name])
+            compiled = insert(self.tables[name]).compile(
+                dialect=connection.dialect, column_keys=columns
+            )
+            # The rows are tuples in COLUMNS order: the statement must take them in that order.
+            assert list(compiled.positiontup or []) == columns, (name, compiled.positiontup)
+            self.statements[name] = str(compiled)
+        names = ", ".join(COLUMNS[self.STAGED])
+        connection.exec_driver_sql(
+            f"CREATE TEMP TABLE staged_{self.STAGED} AS SELECT {names} FROM {self.STAGED} WHERE 0"
+        )
+        self.statements[f"staged_{self.STAGED}"] = self.statements[self.STAGED].replace(
+            f"INSERT INTO {self.STAGED} ", f"INSERT INTO temp.staged_{self.STAGED} ", 1
+        )
+        self.move = (
+            f"INSERT INTO {self.STAGED} ({names})"
+            f" SELECT {names} FROM temp.staged_{self.STAGED} ORDER BY rowid"
+        )
+
+    def _insert(self, name: str, rows: list[Row]) -> None:
+        if name != self.STAGED:
+            self.connection.exec_driver_sql(self.statements[name], rows)
+            return
+        self.connection.exec_driver_sql(self.statements[f"staged_{name}"], rows)
+        self.connection.exec_driver_sql(self.move)
+        self.connection.exec_driver_sql(f"DELETE FROM temp.staged_{name}")
+
+    def finish(self) -> None:
+        self.connection.exec_driver_sql(f"DROP TABLE temp.staged_{self.STAGED}")
 
 
 class CopyWriter(Writer):
-    """PostgreSQL: COPY ... FROM STDIN through psycopg, on the same transaction."""
+    """PostgreSQL: COPY ... FROM STDIN through psycopg, on the same transaction.
+
+    With `fk_checks="set"`, the load runs as pg_restore --disable-triggers does: the session's
+    `session_replication_role` is `replica` for the transaction, so no foreign-key trigger runs
+    per row, and before the commit every foreign key of every loaded table is checked with one
+    anti-join (a superuser setting; the time counts as load time).
+    """
+
+    def __init__(self, connection: Connection, *, fk_checks: str = "row") -> None:
+        super().__init__(connection)
+        self.fk_checks = fk_checks
+        if fk_checks == "set":
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
 
     def _insert(self, name: str, rows: list[Row]) -> None:
         raw = self.connection.connection.driver_connection
@@ -657,6 +761,29 @@ class CopyWriter(Writer):
                 for row in rows:
                     copy.write_row(row)
 
+    def finish(self) -> None:
+        if self.fk_checks != "set":
+            return
+        started = time.perf_counter()
+        self.connection.exec_driver_sql("SET LOCAL session_replication_role = origin")
+        broken = []
+        for name in TABLES:
+            for fk in self.tables[name].foreign_key_constraints:
+                parent = fk.referred_table.name
+                pairs = [(e.parent.name, e.column.name) for e in fk.elements]
+                match = " AND ".join(f"p.{to} = c.{frm}" for frm, to in pairs)
+                present = " AND ".join(f"c.{frm} IS NOT NULL" for frm, _to in pairs)
+                count = self.connection.exec_driver_sql(
+                    f"SELECT count(*) FROM {name} c WHERE {present}"
+                    f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"
+                ).scalar_one()
+                if count:
+                    broken.append(f"{name} -> {parent}: {count} rows")
+        self.seconds += time.perf_counter() - started
+        self.table_seconds["checks"] = time.perf_counter() - started
+        if broken:
+            raise RuntimeError(f"foreign keys broken: {'; '.join(broken)}")
+
 
 @dataclass
 class LoadReport:
@@ -665,9 +792,11 @@ class LoadReport:
     rows: dict[str, int]
     load_seconds: float
     insert_seconds: float  # of load_seconds, in the database driver
+    table_seconds: dict[str, float]  # insert_seconds by table (the foreign-key check: "checks")
     documents: int
     documents_seconds: float
     analyze_seconds: float | None
+    fk_checks: str
 
     @property
     def total_rows(self) -> int:
@@ -700,8 +829,54 @@ def _ensure_empty(engine: Engine) -> None:
         )
 
 
-def load(engine: Engine, generator: Generator, *, progress: Callable[[str], None]) -> Writer:
+def _produce(generator: Generator, queue: "multiprocessing.Queue[Block | None]") -> None:
+    """In a child process: every block, in order, then None."""
+    queue.put(generator.reference_rows())
+    for k in range(generator.articles()):
+        queue.put(generator.block(k))
+    queue.put(None)
+
+
+def blocks(generator: Generator, *, pipeline: bool = True) -> Iterator[Block]:
+    """The dataset block by block. With `pipeline`, a child process generates the next blocks
+    while this one inserts (the machine has a core for each), else they are made here."""
+    if not pipeline or "fork" not in multiprocessing.get_all_start_methods():
+        yield generator.reference_rows()
+        for k in range(generator.articles()):
+            yield generator.block(k)
+        return
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[Block | None] = context.Queue(maxsize=3)
+    child = context.Process(target=_produce, args=(generator, queue), daemon=True)
+    child.start()
+    try:
+        while True:
+            try:
+                block = queue.get(timeout=1)
+            except Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"the generator process died ({child.exitcode})") from None
+                continue
+            if block is None:
+                break
+            yield block
+        child.join(timeout=30)
+    finally:
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def load(
+    engine: Engine,
+    generator: Generator,
+    *,
+    pipeline: bool = True,
+    fk_checks: str = "row",
+    progress: Callable[[str], None] = lambda _message: None,
+) -> Writer:
     """Every row, in one transaction; returns the writer with its counts and time."""
+    articles = generator.articles()
     with engine.connect() as connection:
         sqlite = _is_sqlite(engine)
         if sqlite:
@@ -709,20 +884,25 @@ def load(engine: Engine, generator: Generator, *, progress: Callable[[str], None
             connection.exec_driver_sql("PRAGMA synchronous=OFF")
             connection.exec_driver_sql("PRAGMA cache_size=-262144")
             connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
-        writer: Writer = Writer(connection) if sqlite else CopyWriter(connection)
+            connection.commit()
         try:
             with connection.begin():
-                writer.write(generator.reference_rows())
-                articles = generator.articles()
-                for k in range(articles):
-                    writer.write(generator.block(k))
-                    if articles >= 10 and (k + 1) % (articles // 10) == 0:
-                        progress(f"  loaded {k + 1}/{articles} articles")
+                writer: Writer = (
+                    SqliteWriter(connection)
+                    if sqlite
+                    else CopyWriter(connection, fk_checks=fk_checks)
+                )
+                for n, block in enumerate(blocks(generator, pipeline=pipeline)):
+                    writer.write(block)
+                    if articles >= 10 and n and n % (articles // 10) == 0:
+                        progress(f"  loaded {n}/{articles} articles")
+                writer.finish()
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
                 connection.exec_driver_sql("PRAGMA cache_size=-2000")
                 connection.exec_driver_sql("PRAGMA temp_store=DEFAULT")
+                connection.commit()
     return writer
 
 
@@ -737,21 +917,28 @@ def generate(
     crossings: int,
     *,
     seed: int = 4,
+    search_events: bool = False,
     analyze_stats: bool | None = None,
+    pipeline: bool = True,
+    fk_checks: str = "row",
     progress: Callable[[str], None] = lambda _message: None,
 ) -> LoadReport:
     """Migrate the empty database at `url`, load N crossings' dataset, build the documents.
 
     `analyze_stats`: run ANALYZE afterwards; by default on PostgreSQL (autovacuum does it there
     soon after any large load anyway) and not on SQLite (nothing in the service runs it).
+    `fk_checks`: "row", the database checks each row's foreign keys as it goes in (as the
+    schema says); "set", PostgreSQL only: once for all rows before the commit (CopyWriter).
     """
+    if fk_checks not in ("row", "set"):
+        raise ValueError(f"fk_checks: 'row' or 'set', not {fk_checks!r}")
     migrate(url)
     engine = make_engine(url, pool_size=2)
     try:
         _ensure_empty(engine)
-        generator = Generator(crossings, seed)
+        generator = Generator(crossings, seed, search_events)
         started = time.perf_counter()
-        writer = load(engine, generator, progress=progress)
+        writer = load(engine, generator, pipeline=pipeline, fk_checks=fk_checks, progress=progress)
         load_seconds = time.perf_counter() - started
         progress(f"  loaded {sum(writer.rows.values()):,} rows in {load_seconds:.1f} s")
 
@@ -774,9 +961,11 @@ def generate(
             rows=writer.rows,
             load_seconds=load_seconds,
             insert_seconds=writer.seconds,
+            table_seconds=writer.table_seconds,
             documents=documents,
             documents_seconds=documents_seconds,
             analyze_seconds=analyze_seconds,
+            fk_checks=fk_checks if not _is_sqlite(engine) else "row",
         )
     finally:
         engine.dispose()
@@ -813,6 +1002,7 @@ def _check_provenance(value: Any, articles: dict[str, str]) -> int:
 
 def check(crossings: int = 1000) -> None:
     """Generate `crossings` on a fresh SQLite file and check the real API serves it right."""
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
     from app.config import Settings
@@ -825,18 +1015,26 @@ def check(crossings: int = 1000) -> None:
         print(f"generated: {report.total_rows:,} rows, {report.rows_per_second:,.0f} rows/s")
         engine = make_engine(url, pool_size=2)
         with engine.connect() as connection:
-            articles = dict(connection.execute(text("SELECT file, text FROM source")).tuples())
+            articles: dict[str, str] = {
+                row[0]: row[1] for row in connection.execute(text("SELECT file, text FROM source"))
+            }
             rows = connection.execute(
                 text(
                     "SELECT s.source_file, s.char_start, s.char_end, s.text, c.quote,"
                     " c.quote_start, c.quote_end FROM citation c JOIN sentence s"
                     " ON s.source_file = c.source_file AND s.sentence_index = c.sentence_index"
                 )
-            ).tuples()
+            )
             for file, start, end, sentence, quote, q_start, q_end in rows:
                 article = articles[file]
                 assert article[start:end] == sentence, (file, start, end)
                 assert start <= q_start < q_end <= end and article[q_start:q_end] == quote
+            for alias, key in connection.execute(
+                text("SELECT alias, alias_key FROM crossing_alias")
+            ):
+                assert key == app_fold(alias), (alias, key, app_fold(alias))
+            for body, terms in connection.execute(text("SELECT body, terms FROM search_document")):
+                assert terms == anyascii(body), (body, terms)
             missing = connection.execute(text("SELECT count(*) FROM crossing WHERE doc IS NULL"))
             assert missing.scalar_one() == 0, "crossings without a stored document"
         with Session(engine) as session:
@@ -899,6 +1097,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="an empty database (it is migrated first); default a new SQLite file in bench/out/",
     )
     parser.add_argument("--seed", type=int, default=4, help="random seed (default 4)")
+    parser.add_argument(
+        "--fk-checks",
+        choices=("row", "set"),
+        default="row",
+        help="row: the database checks each row's foreign keys (default); set: PostgreSQL, "
+        "superuser: triggers off for the load, every foreign key checked once before the commit",
+    )
+    parser.add_argument(
+        "--search-events",
+        action="store_true",
+        help="also make a search document for every event",
+    )
+    parser.add_argument(
+        "--no-pipeline",
+        dest="pipeline",
+        action="store_false",
+        help="generate the rows in this process, between inserts",
+    )
     analyze_group = parser.add_mutually_exclusive_group()
     analyze_group.add_argument("--analyze", dest="analyze", action="store_true", default=None)
     analyze_group.add_argument("--no-analyze", dest="analyze", action="store_false")
@@ -921,12 +1137,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     backend = make_url(url).get_backend_name()
     say: Callable[[str], None] = (lambda m: print(m, file=sys.stderr)) if args.json else print
     say(f"generating {args.crossings:,} crossings into {backend}")
-    report = generate(url, args.crossings, seed=args.seed, analyze_stats=args.analyze, progress=say)
+    report = generate(
+        url,
+        args.crossings,
+        seed=args.seed,
+        search_events=args.search_events,
+        analyze_stats=args.analyze,
+        pipeline=args.pipeline,
+        fk_checks=args.fk_checks,
+        progress=say,
+    )
     if args.json:
         print(json.dumps(report.as_json()))
         return 0
     for table, count in report.rows.items():
-        print(f"  {table:<20} {count:>10,}")
+        spent = report.table_seconds.get(table, 0.0)
+        print(f"  {table:<20} {count:>10,} rows {spent:7.2f} s")
+    if "checks" in report.table_seconds:
+        print(f"  {'foreign-key checks':<36} {report.table_seconds['checks']:7.2f} s")
     print(f"rows loaded: {report.total_rows:,}")
     print(
         f"load: {report.load_seconds:.2f} s ({report.insert_seconds:.2f} s in the driver), "
@@ -935,6 +1163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"documents: {report.documents:,} built in {report.documents_seconds:.2f} s")
     if report.analyze_seconds is not None:
         print(f"analyze: {report.analyze_seconds:.2f} s")
+    if report.fk_checks == "set":
+        print("foreign keys: checked once for all rows before the commit (--fk-checks set)")
     return 0
 
 

@@ -8,9 +8,11 @@ a Markdown table and writes it, with the machine and the command, to bench/resul
 if a target is missed or a run failed, and stops every process it started whatever happens.
 
 Settings (environment): BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3),
-BENCH_WARMUP (seconds per side before a comparison, default 2), BENCH_ONLY (comma-separated:
-hot, conditional, cold), BENCH_POSTGRES_URL (also runs the cold path on PostgreSQL; without it,
-TEST_DATABASE_URL's server is used with a database of its own, `<name>_bench`).
+BENCH_WARMUP (seconds per side before a comparison, default 2), BENCH_QUIET_WAIT (seconds to
+wait, before each run, for other processes to leave the CPUs alone; default 10, 0 to not wait),
+BENCH_ONLY (comma-separated: hot, conditional, cold), BENCH_POSTGRES_URL (also runs the cold
+path on PostgreSQL; without it, TEST_DATABASE_URL's server is used with a database of its own,
+`<name>_bench`).
 """
 
 import base64
@@ -74,6 +76,9 @@ COLD_TARGET = "/v1/crossings?country=LV"
 KINDS = ("hot", "conditional", "cold")
 # Cores that other processes may use during a run before it is reported as disturbed.
 BUSY_CORES = 0.2
+DISTURBED_MARK = "†"
+# A server using less than this while no request comes is idle.
+IDLE_CORES = 0.03
 ISSUE_MIN_SECONDS = 5
 ISSUE_MIN_ROUNDS = 2
 # Headers a server adds by itself, left out when answers are compared.
@@ -93,6 +98,7 @@ class Settings:
     seconds: int
     rounds: int
     warmup: int
+    quiet_wait: int
     kinds: tuple[str, ...]
     postgres_url: str | None
     postgres_owned: bool  # a database of our own next to TEST_DATABASE_URL's: dropped and made anew
@@ -110,6 +116,7 @@ class Settings:
             seconds=_positive_int("BENCH_SECONDS", 5),
             rounds=_positive_int("BENCH_ROUNDS", 3),
             warmup=_positive_int("BENCH_WARMUP", 2),
+            quiet_wait=_whole_number("BENCH_QUIET_WAIT", 10),
             kinds=kinds,
             postgres_url=postgres_url,
             postgres_owned=explicit is None and postgres_url is not None,
@@ -118,6 +125,15 @@ class Settings:
     @property
     def below_issue_minimum(self) -> bool:
         return self.seconds < ISSUE_MIN_SECONDS or self.rounds < ISSUE_MIN_ROUNDS
+
+
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
 
 
 def _positive_int(name: str, default: int) -> int:
@@ -291,6 +307,35 @@ def wait_until_answering(server: Server, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{server.contender.label} did not answer in {timeout:.0f} s")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process (all its threads), 0 if it is gone."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def wait_until_idle(servers: Iterable[Server], timeout: float = 30.0) -> list[str]:
+    """Wait until no server does work of its own (start-up, warming), so none loads the others.
+
+    Returns the servers still busy at the timeout, with how busy.
+    """
+    pids = {server.contender.label: server.process.pid for server in servers}
+    window = 1.0
+    deadline = time.monotonic() + timeout
+    while True:
+        before = {label: process_cpu_seconds(pid) for label, pid in pids.items()}
+        time.sleep(window)
+        busy = {
+            label: (process_cpu_seconds(pid) - before[label]) / window
+            for label, pid in pids.items()
+        }
+        still = {label: load for label, load in busy.items() if load > IDLE_CORES}
+        if not still or time.monotonic() > deadline:
+            return [f"{label} ({load:.0%} of a core)" for label, load in still.items()]
+
+
 # ---------------------------------------------------------------------------------------------
 # HTTP
 
@@ -339,6 +384,10 @@ class WrkRun:
     @property
     def failed(self) -> bool:
         return bool(self.problems)
+
+    @property
+    def disturbed(self) -> bool:
+        return self.other_cores > BUSY_CORES
 
 
 DURATION_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -417,13 +466,7 @@ class CpuSample:
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ours = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-        for pid in pids:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-                after_name = stat.rsplit(")", 1)[1].split()
-                ours += (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
-            except (OSError, ValueError, IndexError):
-                pass
+        ours += sum(process_cpu_seconds(pid) for pid in pids)
         return cls(time.monotonic(), busy, steal, ours)
 
 
@@ -616,17 +659,48 @@ def plan(settings: Settings, etag: str | None) -> list[Comparison]:
     return comparisons
 
 
-def run_comparison(comparison: Comparison, fleet: Fleet, settings: Settings) -> None:
+def benchmark_pids(fleet: Fleet, postgres_database: str | None) -> list[int]:
+    """The servers, and the PostgreSQL backends serving the benchmark's own database."""
+    pids = [server.process.pid for server in fleet.servers.values()]
+    if postgres_database:
+        marker = f" {postgres_database} ".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and marker in command:
+                pids.append(int(entry.name))
+    return pids
+
+
+def wait_for_quiet(pids: Sequence[int], limit: float) -> None:
+    """Give other work on the machine up to `limit` seconds to finish before a run starts."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = CpuSample.now(pids)
+        time.sleep(0.5)
+        if other_load(before, CpuSample.now(pids))[0] <= BUSY_CORES:
+            return
+
+
+def run_comparison(
+    comparison: Comparison, fleet: Fleet, settings: Settings, postgres_database: str | None
+) -> None:
     if comparison.skipped:
         return
     sides = ((comparison.a, comparison.a_runs), (comparison.b, comparison.b_runs))
-    pids = [server.process.pid for server in fleet.servers.values()]
     for side, _ in sides:
+        pids = benchmark_pids(fleet, postgres_database)
         warm = run_wrk(fleet.servers[side.server], side, settings.warmup, pids)
         if warm.failed:
             comparison.notes.append(f"warm-up of {side.label}: {'; '.join(warm.problems)}")
     for round_number in range(1, settings.rounds + 1):
         for side, runs in sides:
+            pids = benchmark_pids(fleet, postgres_database)
+            wait_for_quiet(pids, settings.quiet_wait)
             run = run_wrk(fleet.servers[side.server], side, settings.seconds, pids)
             runs.append(run)
             status = "FAILED: " + "; ".join(run.problems) if run.failed else "ok"
@@ -635,12 +709,6 @@ def run_comparison(comparison: Comparison, fleet: Fleet, settings: Settings) -> 
                 f"  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms"
                 f"  others {run.other_cores:.2f} / steal {run.stolen_cores:.2f} cores  {status}"
             )
-            if run.other_cores > BUSY_CORES:
-                comparison.notes.append(
-                    f"{side.label}, round {round_number}: other processes on the machine used "
-                    f"{run.other_cores:.2f} cores (and the hypervisor stole "
-                    f"{run.stolen_cores:.2f}) during the run: its figures are disturbed"
-                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,6 +767,7 @@ def prepare_postgres(settings: Settings) -> str:
 @dataclass
 class Recording:
     targets: dict[str, Answer] = field(default_factory=dict)  # with Origin, as wrk asks
+    plain: dict[str, Answer] = field(default_factory=dict)  # without Origin
     problems: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -707,6 +776,7 @@ def record_answers(service: Server) -> Recording:
     recording = Recording()
     responses = []
     for target in HOT_TARGETS:
+        fetch(service.port, target, {"Origin": ORIGIN})  # the first answer may fill a cache
         plain = fetch(service.port, target, {})
         with_origin = fetch(service.port, target, {"Origin": ORIGIN})
         problems = []
@@ -718,6 +788,7 @@ def record_answers(service: Server) -> Recording:
             if with_origin.header(name) is None:
                 problems.append(f"{target}: no {name} header")
         recording.targets[target] = with_origin
+        recording.plain[target] = plain
         recording.problems[target] = problems
         responses.append(
             {
@@ -740,8 +811,10 @@ def _recordable(answer: Answer) -> list[list[str]]:
 
 def check_bare(bare: Server, recording: Recording) -> None:
     """The bare app must answer byte for byte as the service did, or the comparison is void."""
-    for target, expected in recording.targets.items():
-        got = fetch(bare.port, target, {"Origin": ORIGIN})
+    asked = [(t, {"Origin": ORIGIN}, a) for t, a in recording.targets.items()]
+    asked += [(t, {}, a) for t, a in recording.plain.items()]
+    for target, headers, expected in asked:
+        got = fetch(bare.port, target, headers)
         if (got.status, got.body, got.comparable_headers()) != (
             expected.status,
             expected.body,
@@ -827,7 +900,10 @@ def _rounds(runs: Sequence[WrkRun]) -> str:
     if not runs:
         return "—"
     return " · ".join(
-        f"{r.requests_per_second:,.0f}" + (" (failed)" if r.failed else "") for r in runs
+        f"{r.requests_per_second:,.0f}"
+        + (DISTURBED_MARK if r.disturbed else "")
+        + (" (failed)" if r.failed else "")
+        for r in runs
     )
 
 
@@ -988,14 +1064,33 @@ def render(report: Report) -> str:
         table(report.comparisons),
         "",
     ]
+    runs = [r for c in report.comparisons for r in (*c.a_runs, *c.b_runs)]
+    disturbed = [r for r in runs if r.disturbed]
+    if disturbed:
+        report_notes = [
+            f"{DISTURBED_MARK} {len(disturbed)} of {len(runs)} runs were disturbed: other "
+            f"processes on the machine used more than {BUSY_CORES} cores meanwhile (up to "
+            f"{max(r.other_cores for r in disturbed):.2f}; the runner waited up to "
+            f"{s.quiet_wait} s for quiet before each run). Their figures count, but "
+            "trust the ratios less; run again on a quiet machine."
+        ]
+    else:
+        report_notes = []
+    stolen = max((r.stolen_cores for r in runs), default=0.0)
+    if stolen > BUSY_CORES:
+        report_notes.append(
+            f"The hypervisor took up to {stolen:.2f} cores from this VM during a run (steal "
+            "time): the host was busy too."
+        )
+    report_notes += report.notes
     problems = [(c, f) for c in report.comparisons for f in c.failures]
     notes = [(c, n) for c in report.comparisons for n in c.notes]
     if problems:
         lines += ["Failed runs and problems (each makes its row's target not met):", ""]
         lines += [f"- {c.check}, `{c.a.target}`: {f}" for c, f in problems] + [""]
-    if notes or report.notes:
+    if notes or report_notes:
         lines += ["Notes:", ""]
-        lines += [f"- {n}" for n in report.notes]
+        lines += [f"- {n}" for n in report_notes]
         lines += [f"- {c.check}: {n}" for c, n in notes] + [""]
     lines += [
         "## How it was measured",
@@ -1019,6 +1114,11 @@ def render(report: Report) -> str:
         "- req/s: wrk's Requests/sec per round, then their mean; the ratio is A's mean over "
         "B's, with the lowest and highest of the rounds' own ratios in brackets. p50: the mean "
         "of the rounds' medians. p99: the worst round's.",
+        "- Before the first run the servers were left to go idle. Before each run the runner "
+        f"waits up to {s.quiet_wait} s for other processes to go quiet, and during it, it "
+        "measures the CPU they use: /proc/stat's user and system time less that of the servers, "
+        "wrk, itself and the PostgreSQL backends of the benchmark's database. A run during which "
+        f"they used more than {BUSY_CORES} cores is marked {DISTURBED_MARK}.",
         "- The bare ASGI app serves the bytes and headers the service answered, fetched from it "
         "just before, and was checked to answer each URL byte for byte as the service did.",
         "- Databases, seeded from seed_data/ by `borderstatus migrate` and `seed`: "
@@ -1086,6 +1186,7 @@ def run(settings: Settings, fleet: Fleet, report: Report) -> None:
         except Exception as exc:  # an optional extra: say why and go on without it
             report.notes.append(f"PostgreSQL skipped: {type(exc).__name__}: {exc}".strip())
     settings = dataclasses.replace(settings, postgres_url=postgres_url)
+    postgres_database = make_url(postgres_url).database if postgres_url else None
 
     everyone = contenders(sqlite_url, postgres_url)
     bare = next(c for c in everyone if c.key == "bare")
@@ -1102,6 +1203,9 @@ def run(settings: Settings, fleet: Fleet, report: Report) -> None:
     report.servers = list(fleet.servers.values())
     for server in report.servers:
         progress(f"  {server.contender.label:<45} {server.url('')}")
+    busy = wait_until_idle(report.servers)
+    if busy:
+        report.notes.append("still busy with no load after 30 s: " + ", ".join(busy))
 
     etag = recording.targets[CONDITIONAL_TARGET].header("etag")
     report.comparisons = plan(settings, etag)
@@ -1123,7 +1227,7 @@ def run(settings: Settings, fleet: Fleet, report: Report) -> None:
     for comparison in report.comparisons:
         progress(f"{comparison.check}: {comparison.a.label} vs {comparison.b.label}")
         progress(f"  {comparison.a.target}")
-        run_comparison(comparison, fleet, settings)
+        run_comparison(comparison, fleet, settings, postgres_database)
 
 
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:

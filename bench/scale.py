@@ -1,0 +1,1176 @@
+"""Issue 4, target 5 ("Scale"): the service on synthetic datasets of 1k, 10k and 100k crossings.
+
+For each size and each backend (a SQLite file in bench/out/; PostgreSQL too when
+BENCH_POSTGRES_URL or TEST_DATABASE_URL names a server, in a database of its own per size,
+`bs_scale_<n>`, dropped afterwards) it:
+
+1. generates the dataset with bench/generate.py (its own process): load rate and document build;
+2. explains the main list query (EXPLAIN QUERY PLAN / EXPLAIN) and times the SQL of each list
+   in this process;
+3. starts the service as deployed (`uvicorn app.main:create_app --factory`, one worker) with
+   RESPONSE_CACHE=false, so every request is a cold one, and times sequential HTTP requests of a
+   few filtered lists with httpx;
+4. reads the server's RSS from /proc/<pid>/status.
+
+Then it puts the sizes side by side, writes the section between `<!-- scale -->` and
+`<!-- /scale -->` in bench/results.md, prints it, and exits 1 if a target is missed. It stops the
+servers it started and drops the databases it made whatever happens.
+
+    .venv/bin/python bench/scale.py                      # 1k, 10k, 100k
+    .venv/bin/python bench/scale.py --sizes 1000,10000   # quicker
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+from sqlalchemy import ColumnElement, create_engine, func, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.sql import Select
+from sqlmodel import col
+
+from app import queries
+from app.db import make_engine
+from app.models import Crossing, Restriction
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+OUT_DIR = BENCH_DIR / "out"
+RESULTS_FILE = BENCH_DIR / "results.md"
+LOG_FILE = OUT_DIR / "scale.log"
+START_MARKER = "<!-- scale -->"
+END_MARKER = "<!-- /scale -->"
+HOST = "127.0.0.1"
+
+TARGET_ROWS_PER_SECOND = 50_000
+TARGET_P50_MS = 20.0
+TARGET_RSS_MB = 300.0
+PAGE = 50
+# Other processes may use this many cores during a measurement before it is marked disturbed.
+BUSY_CORES = 0.25
+QUIET_WAIT_SECONDS = 30
+# Timed requests of one URL stop after this long, so a slow answer cannot stretch the run.
+URL_SECONDS = 60
+GENERATE_TIMEOUT_SECONDS = 1200
+DISTURBED = "⚠"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A filtered list: its URL and the conditions app.queries builds for it."""
+
+    key: str
+    label: str
+    path: str
+    model: Any
+    conditions: Callable[[], list[ColumnElement[bool]]]
+
+
+LISTS = [
+    ListQuery(
+        "lv-open",
+        "crossings, country=LV & status=open",
+        f"/v1/crossings?country=LV&status=open&limit={PAGE}",
+        Crossing,
+        lambda: queries.crossing_conditions(country="LV", status="open"),
+    ),
+    ListQuery(
+        "by",
+        "crossings, neighbour=BY",
+        f"/v1/crossings?neighbour=BY&limit={PAGE}",
+        Crossing,
+        lambda: queries.crossing_conditions(neighbour="BY"),
+    ),
+    ListQuery(
+        "rail",
+        "crossings, traffic=rail",
+        f"/v1/crossings?traffic=rail&limit={PAGE}",
+        Crossing,
+        lambda: queries.crossing_conditions(traffic="rail"),
+    ),
+    ListQuery(
+        "ee-restrictions",
+        "restrictions, country=EE",
+        f"/v1/restrictions?country=EE&limit={PAGE}",
+        Restriction,
+        lambda: queries.restriction_conditions(country="EE", kind=None, status=None, q=None),
+    ),
+]
+MAIN_LIST = LISTS[0]
+DETAIL_KEY = "detail"
+
+
+class Interrupted(Exception):
+    """SIGTERM: stop and clean up as on Ctrl-C."""
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+    with LOG_FILE.open("a", encoding="utf-8") as log:
+        log.write(message + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Latency:
+    samples_ms: list[float]
+    matches: int | None = None  # meta.total of the answer
+    disturbed: float = 0.0  # cores other processes used meanwhile
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+@dataclass
+class SqlTiming:
+    page_ms: float
+    count_ms: float
+
+
+@dataclass
+class Run:
+    backend: str
+    size: int
+    load: dict[str, Any] | None = None
+    load_disturbed: float = 0.0  # cores other processes used while it loaded
+    database_bytes: int | None = None
+    plans: dict[str, str] = field(default_factory=dict)  # list key -> plan text
+    sql: dict[str, SqlTiming] = field(default_factory=dict)
+    latency: dict[str, Latency] = field(default_factory=dict)
+    rss_kb: int | None = None
+    peak_rss_kb: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float | None:
+        return None if self.load is None else float(self.load["rows_per_second"])
+
+
+@dataclass
+class Report:
+    started: datetime
+    sizes: list[int]
+    backends: list[str]
+    requests: int
+    warmup: int
+    runs: list[Run] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    server_command: list[str] = field(default_factory=list)
+    postgres_version: str | None = None
+    interrupted: bool = False
+    finished: datetime | None = None
+
+    def run(self, backend: str, size: int) -> Run | None:
+        return next((r for r in self.runs if r.backend == backend and r.size == size), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+
+
+@dataclass
+class Database:
+    backend: str
+    size: int
+    url: str
+    admin_url: str | None = None  # PostgreSQL: where to create and drop it
+    name: str | None = None
+    path: Path | None = None
+
+    def create(self) -> None:
+        if self.backend == "sqlite":
+            assert self.path is not None
+            self.remove()
+            return
+        with admin_engine(self.admin_url) as admin, admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+
+    def remove(self) -> None:
+        if self.backend == "sqlite":
+            assert self.path is not None
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return
+        with admin_engine(self.admin_url) as admin, admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+    def size_bytes(self, engine: Engine) -> int:
+        if self.backend == "sqlite":
+            assert self.path is not None
+            return sum(
+                Path(f"{self.path}{s}").stat().st_size
+                for s in ("", "-wal")
+                if Path(f"{self.path}{s}").exists()
+            )
+        with engine.connect() as connection:
+            size = connection.execute(text("SELECT pg_database_size(current_database())"))
+            return int(size.scalar_one())
+
+
+@contextmanager
+def admin_engine(url: str | None) -> Iterator[Engine]:
+    assert url is not None
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def postgres_server_url() -> str | None:
+    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL") or None
+
+
+def database_for(backend: str, size: int) -> Database:
+    if backend == "sqlite":
+        path = OUT_DIR / f"scale_{size}.db"
+        return Database(backend, size, f"sqlite:///{path}", path=path)
+    admin = postgres_server_url()
+    assert admin is not None
+    name = f"bs_scale_{size}"
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    return Database(backend, size, url, admin_url=admin, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU use of other processes (so a disturbed measurement says so)
+
+
+def _process_ticks() -> dict[int, tuple[str, int, int]]:
+    """pid -> (command name, parent pid, user + system clock ticks so far), for every process."""
+    found: dict[int, tuple[str, int, int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        name_end = raw.rfind(")")
+        name = raw[raw.find("(") + 1 : name_end]
+        fields = raw[name_end + 2 :].split()
+        found[int(entry.name)] = (name, int(fields[1]), int(fields[11]) + int(fields[12]))
+    return found
+
+
+def _ours(processes: dict[int, tuple[str, int, int]]) -> set[int]:
+    """This process and all its descendants (the generator, the server)."""
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, (_n, parent, _t) in processes.items() if parent in ours} - ours
+        ours |= more
+        grew = bool(more)
+    return ours
+
+
+class OtherLoad:
+    """Cores used by processes other than ours (and PostgreSQL's, when it serves the run)."""
+
+    def __init__(self, *, exclude_postgres: bool) -> None:
+        self.exclude_postgres = exclude_postgres
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.before: dict[int, tuple[str, int, int]] = {}
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.before = _process_ticks()
+        self.started = time.monotonic()
+
+    def cores(self) -> float:
+        after = _process_ticks()
+        elapsed = max(1e-3, time.monotonic() - self.started)
+        ours = _ours(after) | _ours(self.before)
+        used = 0
+        for pid, (name, _parent, ticks) in after.items():
+            if pid in ours or (self.exclude_postgres and name.startswith("postgres")):
+                continue
+            if pid in self.before:
+                used += ticks - self.before[pid][2]
+        return used / self.ticks / elapsed
+
+    def wait_for_quiet(self, timeout: float = QUIET_WAIT_SECONDS) -> float:
+        """Wait up to `timeout` s for a 1 s window in which others use < BUSY_CORES cores."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.start()
+            time.sleep(1.0)
+            busy = self.cores()
+            if busy < BUSY_CORES or time.monotonic() >= deadline:
+                return busy
+
+
+# ---------------------------------------------------------------------------------------------
+# Generating
+
+
+def generate(database: Database, fk_checks: str) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(BENCH_DIR / "generate.py"),
+        "--crossings",
+        str(database.size),
+        "--database-url",
+        database.url,
+        "--fk-checks",
+        fk_checks,
+        "--json",
+    ]
+    with LOG_FILE.open("a", encoding="utf-8") as log:
+        log.write(f"$ {shlex.join(command)}\n")
+        log.flush()
+        completed = subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            timeout=GENERATE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"bench/generate.py failed ({completed.returncode}); see bench/out/scale.log"
+        )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQL of the lists: plans and timings in this process
+
+
+def list_queries(item: ListQuery) -> tuple[Select[Any], Select[Any]]:
+    """The page and count queries app.queries.documents_page runs for this list."""
+    conditions = item.conditions()
+    key = col(item.model.id)
+    page = select(key, item.model.doc).where(*conditions).order_by(key).limit(PAGE + 1)
+    count = select(func.count()).select_from(item.model).where(*conditions)
+    return page, count
+
+
+def compiled(engine: Engine, query: Select[Any]) -> str:
+    return str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def explain(engine: Engine, item: ListQuery) -> str:
+    sqlite = engine.dialect.name == "sqlite"
+    parts = []
+    with engine.connect() as connection:
+        for label, query in zip(("page", "count"), list_queries(item), strict=True):
+            sql = compiled(engine, query)
+            if sqlite:
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+                depth: dict[int, int] = {0: 0}
+                lines = []
+                for node, parent, _unused, detail in rows:
+                    depth[node] = depth.get(parent, 0) + 1
+                    lines.append("  " * (depth[node] - 1) + str(detail))
+            else:
+                rows = connection.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, SUMMARY ON) {sql}"
+                ).all()
+                lines = [str(r[0]) for r in rows]
+            parts.append(f"-- {label}: {' '.join(sql.split())}\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def time_sql(engine: Engine, item: ListQuery, repeat: int = 15) -> SqlTiming:
+    """Median time of the page query and of the count query, run here on one connection."""
+    page, count = list_queries(item)
+    medians = []
+    with engine.connect() as connection:
+        for query in (page, count):
+            connection.execute(query).all()
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                connection.execute(query).all()
+                samples.append((time.perf_counter() - started) * 1000)
+            medians.append(statistics.median(samples))
+    return SqlTiming(page_ms=medians[0], count_ms=medians[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+def server_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """The service in its own process group, so stopping it stops all it started."""
+
+    def __init__(self, database_url: str) -> None:
+        self.port = free_port()
+        self.command = server_command(self.port)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("UVICORN_") and k not in ("WEB_CONCURRENCY",)
+        }
+        env.update({"DATABASE_URL": database_url, "RESPONSE_CACHE": "false"})
+        self.log = (OUT_DIR / "scale-server.log").open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited with {self.process.returncode}; "
+                    "see bench/out/scale-server.log"
+                )
+            with suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer /readyz within {timeout:.0f} s")
+
+    def memory_kb(self) -> tuple[int | None, int | None]:
+        """VmRSS and VmHWM (the peak) of the serving process."""
+        values: dict[str, int] = {}
+        with suppress(OSError):
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                name, _, rest = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    values[name] = int(rest.split()[0])
+        return values.get("VmRSS"), values.get("VmHWM")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+def measure(
+    server: Server,
+    paths: Sequence[tuple[str, str]],
+    *,
+    requests: int,
+    warmup: int,
+    load: OtherLoad,
+) -> dict[str, Latency]:
+    """Sequential GETs over one keep-alive connection: `warmup` uncounted, then `requests`."""
+    results: dict[str, Latency] = {}
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        for key, path in paths:
+            answer = client.get(path)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
+            body = answer.json()
+            matches = body["meta"]["total"] if "meta" in body else None
+            for _ in range(warmup):
+                client.get(path)
+            load.wait_for_quiet()
+            load.start()
+            samples: list[float] = []
+            deadline = time.monotonic() + URL_SECONDS
+            while len(samples) < requests and time.monotonic() < deadline:
+                started = time.perf_counter()
+                response = client.get(path)
+                samples.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code} during the run")
+            results[key] = Latency(samples, matches, load.cores())
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# One size on one backend
+
+
+def run_one(database: Database, args: argparse.Namespace, report: Report) -> Run:
+    result = Run(database.backend, database.size)
+    report.runs.append(result)
+    name = f"{database.backend} {database.size:,}"
+    progress(f"== {name}: generating ...")
+    database.create()
+    try:
+        other = OtherLoad(exclude_postgres=database.backend == "postgresql")
+        other.wait_for_quiet()
+        other.start()
+        result.load = generate(database, args.fk_checks)
+        result.load_disturbed = other.cores()
+        load = result.load
+        progress(
+            f"   {load['total_rows']:,} rows in {load['load_seconds']:.1f} s "
+            f"({load['rows_per_second']:,.0f} rows/s); documents {load['documents_seconds']:.1f} s"
+        )
+        engine = make_engine(database.url, pool_size=2)
+        try:
+            result.database_bytes = database.size_bytes(engine)
+            result.plans[MAIN_LIST.key] = explain(engine, MAIN_LIST)
+            if database.size == max(report.sizes):
+                for item in LISTS[1:]:
+                    result.plans[item.key] = explain(engine, item)
+            for item in LISTS:
+                result.sql[item.key] = time_sql(engine, item)
+            with engine.connect() as connection:
+                some_id = connection.execute(
+                    select(col(Crossing.id))
+                    .where(col(Crossing.country) == "LV")
+                    .order_by(col(Crossing.id))
+                ).first()
+        finally:
+            engine.dispose()
+        assert some_id is not None
+        paths = [(item.key, item.path) for item in LISTS]
+        paths.append((DETAIL_KEY, f"/v1/crossings/{some_id[0]}"))
+
+        progress(f"   {name}: serving, {args.requests} requests per URL ...")
+        server = Server(database.url)
+        try:
+            if not report.server_command:
+                report.server_command = [
+                    "DATABASE_URL=…",
+                    "RESPONSE_CACHE=false",
+                    *server.command,
+                ]
+            server.wait_until_ready()
+            other = OtherLoad(exclude_postgres=database.backend == "postgresql")
+            result.latency = measure(
+                server, paths, requests=args.requests, warmup=args.warmup, load=other
+            )
+            result.rss_kb, result.peak_rss_kb = server.memory_kb()
+        finally:
+            server.stop()
+        main = result.latency[MAIN_LIST.key]
+        progress(
+            f"   {name}: main list p50 {main.p50:.2f} ms, p95 {main.p95:.2f} ms; "
+            f"RSS {(result.rss_kb or 0) / 1024:.0f} MB"
+        )
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # recorded; the other sizes and backends still run
+        result.errors.append(f"{type(exc).__name__}: {exc}")
+        with LOG_FILE.open("a", encoding="utf-8") as log:
+            log.write(traceback.format_exc())
+        progress(f"   {name}: failed: {exc}")
+    finally:
+        if not args.keep:
+            with suppress(Exception):
+                database.remove()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _n(size: int) -> str:
+    return f"{size // 1000}k" if size % 1000 == 0 else f"{size:,}"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def _yes(ok: bool | None) -> str:
+    return "–" if ok is None else "yes" if ok else "**no**"
+
+
+def _ratio(value: float, limit: float | None) -> str:
+    """A p50 ratio, bold when over the limit, with a third decimal where two would hide it."""
+    if limit is None or value <= limit:
+        return f"{value:.2f}×"
+    digits = 3 if f"{value:.2f}" == f"{limit:.2f}" else 2
+    return f"**{value:.{digits}f}×**"
+
+
+def _minutes(report: Report) -> str:
+    assert report.finished is not None
+    return f"{(report.finished - report.started).total_seconds() / 60:.1f} min"
+
+
+def growth_limit(sizes: Sequence[int]) -> float:
+    """How far log N grows from the smallest size to the largest."""
+    return math.log(max(sizes)) / math.log(min(sizes))
+
+
+@dataclass
+class Verdict:
+    target: str
+    backend: str
+    met: bool | None
+    detail: str
+
+
+def verdicts(report: Report) -> list[Verdict]:
+    found = []
+    largest, smallest = max(report.sizes), min(report.sizes)
+    limit = growth_limit(report.sizes) if len(report.sizes) > 1 else None
+    for backend in report.backends:
+        runs = [r for r in report.runs if r.backend == backend]
+        rates = [(r.size, r.rows_per_second) for r in runs]
+        if any(rate is None for _size, rate in rates) or len(runs) < len(report.sizes):
+            found.append(Verdict("load", backend, False, "a size did not load"))
+        else:
+            slowest = min(rates, key=lambda x: x[1] or 0)
+            found.append(
+                Verdict(
+                    "load",
+                    backend,
+                    all((rate or 0) >= TARGET_ROWS_PER_SECOND for _s, rate in rates),
+                    f"slowest {slowest[1]:,.0f} rows/s at {_n(slowest[0])}",
+                )
+            )
+        top = report.run(backend, largest)
+        lists = [item.key for item in LISTS]
+        if top is None or top.errors or not top.latency:
+            found.append(Verdict("p50", backend, False, f"not measured at {_n(largest)}"))
+            found.append(Verdict("rss", backend, False, f"not measured at {_n(largest)}"))
+        else:
+            worst = max(lists, key=lambda k: top.latency[k].p50)
+            found.append(
+                Verdict(
+                    "p50",
+                    backend,
+                    all(top.latency[k].p50 <= TARGET_P50_MS for k in lists),
+                    f"slowest list {_ms(top.latency[worst].p50)} "
+                    f"({next(i.label for i in LISTS if i.key == worst)})",
+                )
+            )
+            rss_mb = (top.rss_kb or 0) / 1024
+            found.append(
+                Verdict(
+                    "rss", backend, rss_mb <= TARGET_RSS_MB, f"{rss_mb:.0f} MB at {_n(largest)}"
+                )
+            )
+        low = report.run(backend, smallest)
+        if limit is None:
+            continue
+        if top is None or low is None or not top.latency or not low.latency:
+            found.append(Verdict("growth", backend, False, "a size was not measured"))
+            continue
+        keys = lists + [DETAIL_KEY]
+        ratios = {k: top.latency[k].p50 / low.latency[k].p50 for k in keys}
+        worst = max(ratios, key=lambda k: ratios[k])
+        found.append(
+            Verdict(
+                "growth",
+                backend,
+                all(r <= limit for r in ratios.values()),
+                f"largest p50 ratio {ratios[worst]:.2f}× ({_label(worst)})",
+            )
+        )
+    return found
+
+
+def _label(key: str) -> str:
+    if key == DETAIL_KEY:
+        return "one crossing"
+    return next(i.label for i in LISTS if i.key == key)
+
+
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def render(report: Report) -> str:
+    sizes = report.sizes
+    largest = max(sizes)
+    found = verdicts(report)
+    met = sum(1 for v in found if v.met)
+    limit = growth_limit(sizes) if len(sizes) > 1 else None
+    lines = [
+        START_MARKER,
+        "## Scale",
+        "",
+        f"Written by `bench/scale.py` on {report.started:%Y-%m-%d %H:%M} UTC: issue 4, target 5. "
+        "Synthetic datasets made by `bench/generate.py`: N crossings spread over the seven real "
+        "borders, each with 2–3 aliases, 1–3 traffic modes and 10 dated status changes; N/10 "
+        "restrictions on 1–4 countries; one synthetic article per 1,000 crossings, whose "
+        "sentences every record cites 1–3 times; the search documents the seeder would make "
+        "for sentences, crossings, restrictions and borders (not events).",
+        "",
+    ]
+    if report.interrupted:
+        lines += ["**Interrupted: the figures below are incomplete.**", ""]
+    lines += [f"**{met} of {len(found)} targets met.**", ""]
+    target_names = {
+        "load": f"load ≥ {TARGET_ROWS_PER_SECOND:,} rows/s, at every size",
+        "p50": f"cold filtered list p50 ≤ {TARGET_P50_MS:.0f} ms at {_n(largest)}, every list",
+        "rss": f"serving process RSS ≤ {TARGET_RSS_MB:.0f} MB at {_n(largest)}",
+        "growth": (
+            f"p50 grows no worse than log N: p50 at {_n(largest)} / p50 at {_n(min(sizes))} "
+            f"≤ log {largest:,} / log {min(sizes):,} = {limit:.2f}, every URL"
+            if limit
+            else ""
+        ),
+    }
+    lines += ["| target | backend | met | |", "|---|---|---|---|"]
+    for v in found:
+        lines.append(
+            f"| {target_names[v.target]} | {BACKEND_NAMES[v.backend]} | {_yes(v.met)} "
+            f"| {v.detail} |"
+        )
+    lines.append("")
+
+    # Loading
+    lines += [
+        "### Loading",
+        "",
+        "Rows: every row inserted, all tables. Load: making and inserting them in one "
+        "transaction, up to the commit (a child process makes the next rows meanwhile). In the "
+        "driver: the part of it spent in the database calls. Foreign keys: checked by the "
+        "database per row as the schema says, or (PostgreSQL, `--fk-checks set`) once for all "
+        "rows before the commit. Documents: `refresh_documents` (the stored JSON of every "
+        "crossing and restriction) and the data-version bump, timed on their own.",
+        "",
+        "| backend | crossings | rows | load | rows/s | in the driver | foreign keys | documents "
+        "| ANALYZE | database size |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for entry in report.runs:
+        if entry.load is None:
+            lines.append(
+                f"| {BACKEND_NAMES[entry.backend]} | {_n(entry.size)} | failed | | | | | | | |"
+            )
+            continue
+        load = entry.load
+        analyze = load.get("analyze_seconds")
+        mark = f" {DISTURBED}" if entry.load_disturbed > BUSY_CORES else ""
+        lines.append(
+            f"| {BACKEND_NAMES[entry.backend]} | {_n(entry.size)} | {load['total_rows']:,} "
+            f"| {load['load_seconds']:.1f} s | {load['rows_per_second']:,.0f}{mark} "
+            f"| {load['insert_seconds']:.1f} s "
+            f"| {'once, before the commit' if load.get('fk_checks') == 'set' else 'per row'} "
+            f"| {load['documents']:,} in "
+            f"{load['documents_seconds']:.1f} s | "
+            f"{'–' if analyze is None else f'{analyze:.1f} s'} "
+            f"| {(entry.database_bytes or 0) / 2**20:,.0f} MiB |"
+        )
+    lines.append("")
+    for backend in report.backends:
+        top = report.run(backend, max(sizes))
+        if top is None or top.load is None:
+            continue
+        spent = sorted(top.load["table_seconds"].items(), key=lambda kv: -kv[1])[:5]
+        lines.append(
+            f"- {BACKEND_NAMES[backend]} at {_n(max(sizes))}, time in the driver by table: "
+            + ", ".join(
+                f"{name} {seconds:.1f} s ({top.load['rows'].get(name, 0):,} rows)"
+                if name in top.load["rows"]
+                else f"{name} {seconds:.1f} s"
+                for name, seconds in spent
+            )
+            + "."
+        )
+    lines.append("")
+
+    # Latency
+    lines += [
+        "### Cold lists over HTTP, side by side",
+        "",
+        f"p50 / p95 of {report.requests} sequential requests per URL (limit={PAGE}), response "
+        "cache off. `ratio`: p50 at the largest size over p50 at the smallest"
+        + (f" (log N grows {limit:.2f}× over that range)" if limit else "")
+        + ". `SQL`: the list's page query + count query, timed on their own in the benchmark "
+        "process (median of 15). `matches`: meta.total.",
+        "",
+    ]
+    header = (
+        "| backend | URL | " + " | ".join(_n(s) for s in sizes) + " | ratio | SQL (page + count) |"
+    )
+    lines += [header, "|---|---|" + "---:|" * len(sizes) + "---:|---|"]
+    for backend in report.backends:
+        for key, label in [(i.key, i.path) for i in LISTS] + [(DETAIL_KEY, "/v1/crossings/{id}")]:
+            cells, sql = [], []
+            for size in sizes:
+                got = report.run(backend, size)
+                lat = got.latency.get(key) if got else None
+                if lat is None:
+                    cells.append("–")
+                else:
+                    mark = f" {DISTURBED}" if lat.disturbed > BUSY_CORES else ""
+                    matches = f"<br>{lat.matches:,} matches" if lat.matches is not None else ""
+                    fewer = (
+                        f" ({len(lat.samples_ms)} requests)"
+                        if len(lat.samples_ms) < report.requests
+                        else ""
+                    )
+                    cells.append(f"{_ms(lat.p50)} / {_ms(lat.p95)}{fewer}{mark}{matches}")
+                timing = got.sql.get(key) if got else None
+                if timing is not None:
+                    sql.append(f"{_n(size)}: {timing.page_ms:.2f} + {timing.count_ms:.2f} ms")
+            low, top = report.run(backend, min(sizes)), report.run(backend, largest)
+            ratio = "–"
+            if low and top and key in low.latency and key in top.latency:
+                value = top.latency[key].p50 / low.latency[key].p50
+                ratio = _ratio(value, limit)
+            lines.append(
+                f"| {BACKEND_NAMES[backend]} | `{label}` | "
+                + " | ".join(cells)
+                + f" | {ratio} | {'<br>'.join(sql) or '–'} |"
+            )
+    lines.append("")
+
+    # Memory
+    lines += [
+        "### Memory of the serving process",
+        "",
+        "VmRSS of the uvicorn process after all its requests (peak, VmHWM, in brackets).",
+        "",
+        "| backend | " + " | ".join(_n(s) for s in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for backend in report.backends:
+        cells = []
+        for size in sizes:
+            got = report.run(backend, size)
+            if got is None or got.rss_kb is None:
+                cells.append("–")
+            else:
+                cells.append(f"{got.rss_kb / 1024:.0f} MB ({(got.peak_rss_kb or 0) / 1024:.0f} MB)")
+        lines.append(f"| {BACKEND_NAMES[backend]} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # Plans
+    lines += [
+        "### Query plans",
+        "",
+        f"The main list, `{MAIN_LIST.path}`: the page query and the count query "
+        "`app.queries.documents_page` runs, as `EXPLAIN QUERY PLAN` (SQLite) and "
+        "`EXPLAIN ANALYZE` (PostgreSQL, with its actual times).",
+        "",
+    ]
+    for backend in report.backends:
+        for size in sizes:
+            got = report.run(backend, size)
+            if got is None or MAIN_LIST.key not in got.plans:
+                continue
+            lines += [
+                f"<details><summary>{BACKEND_NAMES[backend]}, {_n(size)}</summary>",
+                "",
+                "```",
+                got.plans[MAIN_LIST.key],
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+    others = [
+        (backend, item)
+        for backend in report.backends
+        for item in LISTS[1:]
+        if (got := report.run(backend, largest)) is not None and item.key in got.plans
+    ]
+    if others:
+        lines += [f"The other lists at {_n(largest)}:", ""]
+        for backend, item in others:
+            got = report.run(backend, largest)
+            assert got is not None
+            lines += [
+                f"<details><summary>{BACKEND_NAMES[backend]}, {_n(largest)}: "
+                f"<code>{item.path}</code></summary>",
+                "",
+                "```",
+                got.plans[item.key],
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
+
+    # Notes
+    notes = list(report.notes)
+    for entry in report.runs:
+        notes += [f"{BACKEND_NAMES[entry.backend]} {_n(entry.size)}: {e}" for e in entry.errors]
+    disturbed = [
+        lat.disturbed
+        for entry in report.runs
+        for lat in entry.latency.values()
+        if lat.disturbed > BUSY_CORES
+    ] + [entry.load_disturbed for entry in report.runs if entry.load_disturbed > BUSY_CORES]
+    if disturbed:
+        notes.append(
+            f"{DISTURBED} {len(disturbed)} measurement(s) were disturbed: other processes used "
+            f"more than {BUSY_CORES} cores meanwhile (up to {max(disturbed):.2f}), after waiting "
+            f"up to {QUIET_WAIT_SECONDS} s for quiet. Their rates are likely too low and their "
+            "latencies too high."
+        )
+    if notes:
+        lines += ["### Notes", ""] + [f"- {n}" for n in notes] + [""]
+
+    lines += [
+        "### How it was measured",
+        "",
+        "- Per backend and size: a new empty database (SQLite: `bench/out/scale_<n>.db`, WAL; "
+        "PostgreSQL: `bs_scale_<n>` on the server of BENCH_POSTGRES_URL or TEST_DATABASE_URL), "
+        "removed afterwards. `bench/generate.py` migrates and loads it in its own process: "
+        "Core `insert(table)` executemany (SQLite, synchronous=OFF for the load connection), "
+        "COPY (PostgreSQL), then builds the documents; on PostgreSQL it then runs VACUUM "
+        "ANALYZE, as autovacuum would soon after a load this size. SQLite gets no ANALYZE: "
+        "nothing in the service runs one.",
+        "- The service as deployed, one uvicorn worker, with RESPONSE_CACHE=false so every request "
+        "runs the route and its queries:",
+        "",
+        "  ```",
+        f"  {shlex.join(report.server_command)}",
+        "  ```",
+        "",
+        f"- Per URL: one checked request, {report.warmup} uncounted, then {report.requests} "
+        "timed one after another from this process over one keep-alive connection (httpx), "
+        "each a full HTTP round trip on 127.0.0.1. Before each URL the script waits up to "
+        f"{QUIET_WAIT_SECONDS} s for other processes to go quiet, and it measures the CPU they "
+        "use meanwhile (from /proc, leaving out the server, this script and, for PostgreSQL, "
+        "the postgres processes).",
+        "- RSS: VmRSS from /proc/<pid>/status of the server after its requests.",
+        *([f"- The whole run took {_minutes(report)}."] if report.finished else []),
+        "",
+        "### Machine",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {value} |" for name, value in machine(report)]
+    lines += [
+        f"| date | {report.started:%Y-%m-%d %H:%M:%S} UTC |",
+        "",
+        "### Command",
+        "",
+        "```sh",
+        invocation(),
+        "```",
+        END_MARKER,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def machine(report: Report) -> list[tuple[str, str]]:
+    cpu = platform.processor() or platform.machine()
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with suppress(OSError):
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    rows = [
+        ("CPU", cpu),
+        ("cores", f"{os.cpu_count()} ({usable} usable by this process)"),
+        ("memory", memory),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
+        ("SQLite", sqlite3.sqlite_version),
+    ]
+    if report.postgres_version:
+        rows.append(("PostgreSQL", report.postgres_version))
+    rows.append(
+        (
+            "uvicorn, FastAPI, SQLAlchemy, SQLModel, psycopg",
+            ", ".join(
+                version(p) for p in ("uvicorn", "fastapi", "sqlalchemy", "sqlmodel", "psycopg")
+            ),
+        )
+    )
+    return rows
+
+
+def invocation() -> str:
+    env = " ".join(
+        f"{name}={shlex.quote(os.environ[name])}"
+        for name in ("BENCH_POSTGRES_URL", "TEST_DATABASE_URL")
+        if os.environ.get(name)
+    )
+    python = os.path.relpath(sys.executable, PROJECT_ROOT)
+    script = os.path.relpath(Path(__file__).resolve(), PROJECT_ROOT)
+    return " ".join(x for x in (env, shlex.join([python, script, *sys.argv[1:]])) if x)
+
+
+def write_section(section: str) -> None:
+    """Replace the scale section of bench/results.md (or add it; or make the file)."""
+    if not RESULTS_FILE.exists():
+        RESULTS_FILE.write_text(section, encoding="utf-8")
+        return
+    previous = RESULTS_FILE.read_text(encoding="utf-8")
+    start = previous.find(START_MARKER)
+    if start < 0:
+        RESULTS_FILE.write_text(previous.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        return
+    end = previous.find(END_MARKER, start)
+    # Without the end marker, everything from the start marker on is the scale section
+    # (bench/run.py keeps that part of the file as it is).
+    rest = previous[end + len(END_MARKER) :].lstrip("\n") if end >= 0 else ""
+    updated = previous[:start] + section + ("\n" + rest if rest else "")
+    RESULTS_FILE.write_text(updated, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000,100000",
+        help="crossings per dataset, comma-separated (default 1000,10000,100000)",
+    )
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per URL")
+    parser.add_argument("--warmup", type=int, default=10, help="uncounted requests per URL")
+    parser.add_argument(
+        "--backends",
+        default=None,
+        help="sqlite,postgresql (default: sqlite, and postgresql when BENCH_POSTGRES_URL or "
+        "TEST_DATABASE_URL is set)",
+    )
+    parser.add_argument(
+        "--fk-checks",
+        choices=("row", "set"),
+        default="row",
+        help="passed to bench/generate.py for PostgreSQL (default row: per-row foreign keys)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the databases (SQLite files, bs_scale_<n>)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.size_list = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        parser.error("--sizes: whole numbers, comma-separated")
+    if not args.size_list or min(args.size_list) < 10:
+        parser.error("--sizes: at least one size, each at least 10")
+    if args.requests < 5:
+        parser.error("--requests: at least 5")
+    if args.backends is None:
+        args.backend_list = ["sqlite"] + (["postgresql"] if postgres_server_url() else [])
+    else:
+        args.backend_list = [b.strip() for b in args.backends.split(",") if b.strip()]
+        if not set(args.backend_list) <= {"sqlite", "postgresql"}:
+            parser.error("--backends: sqlite and/or postgresql")
+        if "postgresql" in args.backend_list and not postgres_server_url():
+            parser.error("--backends postgresql needs BENCH_POSTGRES_URL or TEST_DATABASE_URL")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    LOG_FILE.write_text("", encoding="utf-8")
+    report = Report(
+        started=datetime.now(UTC),
+        sizes=args.size_list,
+        backends=args.backend_list,
+        requests=args.requests,
+        warmup=args.warmup,
+    )
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if "postgresql" in report.backends:
+            try:
+                with admin_engine(postgres_server_url()) as admin, admin.connect() as connection:
+                    version = connection.execute(text("SHOW server_version")).scalar_one()
+                    report.postgres_version = str(version).split(" ")[0]
+            except Exception as exc:  # noqa: BLE001 - said in the notes, SQLite still runs
+                report.notes.append(f"PostgreSQL skipped: cannot connect: {exc}")
+                report.backends.remove("postgresql")
+        for backend in report.backends:
+            for size in report.sizes:
+                run_one(database_for(backend, size), args, report)
+    except (KeyboardInterrupt, Interrupted):
+        report.interrupted = True
+        progress("interrupted: writing what was measured")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    report.finished = datetime.now(UTC)
+    section = render(report)
+    write_section(section)
+    print(section)
+    missed = [v for v in verdicts(report) if not v.met]
+    failed = [e for r in report.runs for e in r.errors]
+    return 1 if missed or failed or report.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
