@@ -47,8 +47,8 @@ lint: install-dev
 	$(BIN)/mypy app
 
 format: install-dev
-	$(BIN)/ruff format app tests migrations
-	$(BIN)/ruff check --fix app tests migrations
+	$(BIN)/ruff format app tests migrations bench
+	$(BIN)/ruff check --fix app tests migrations bench
 
 ## make bench: the service against a bare ASGI app and the typical FastAPI + SQLModel endpoint,
 ## under wrk (installed from Debian if missing); prints the table and writes bench/results.md
