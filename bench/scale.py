@@ -266,57 +266,87 @@ def database_for(backend: str, size: int) -> Database:
 # CPU use of other processes (so a disturbed measurement says so)
 
 
-def _process_ticks() -> dict[int, tuple[str, int, int]]:
-    """pid -> (command name, parent pid, user + system clock ticks so far), for every process."""
-    found: dict[int, tuple[str, int, int]] = {}
+@dataclass(frozen=True)
+class ProcessTicks:
+    name: str
+    parent: int
+    ticks: int  # user + system clock ticks so far
+    title: str  # the command line, read for postgres processes only
+
+
+def _process_ticks() -> dict[int, ProcessTicks]:
+    """Every process's CPU time so far."""
+    found: dict[int, ProcessTicks] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             raw = Path(entry.path, "stat").read_text(encoding="utf-8", errors="replace")
+            name_end = raw.rfind(")")
+            name = raw[raw.find("(") + 1 : name_end]
+            title = ""
+            if name.startswith("postgres"):
+                title = Path(entry.path, "cmdline").read_text(errors="replace")
         except OSError:
             continue
-        name_end = raw.rfind(")")
-        name = raw[raw.find("(") + 1 : name_end]
         fields = raw[name_end + 2 :].split()
-        found[int(entry.name)] = (name, int(fields[1]), int(fields[11]) + int(fields[12]))
+        found[int(entry.name)] = ProcessTicks(
+            name, int(fields[1]), int(fields[11]) + int(fields[12]), title
+        )
     return found
 
 
-def _ours(processes: dict[int, tuple[str, int, int]]) -> set[int]:
-    """This process and all its descendants (the generator, the server)."""
+def _steal_ticks() -> int:
+    """Clock ticks the hypervisor took from this machine's CPUs so far (/proc/stat)."""
+    with suppress(OSError, IndexError, ValueError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8])
+    return 0
+
+
+def _ours(processes: dict[int, ProcessTicks], database: str | None) -> set[int]:
+    """This process and all its descendants (the generator, the server), and, for PostgreSQL,
+    the backends of our database and the server's own background processes."""
     ours = {os.getpid()}
     grew = True
     while grew:
-        more = {pid for pid, (_n, parent, _t) in processes.items() if parent in ours} - ours
+        more = {pid for pid, p in processes.items() if p.parent in ours} - ours
         ours |= more
         grew = bool(more)
+    if database is not None:
+        for pid, p in processes.items():
+            if not p.name.startswith("postgres"):
+                continue
+            words = p.title.replace("\x00", " ").split()
+            client = any("(" in w or w == "[local]" for w in words)
+            if database in words or not client:
+                ours.add(pid)
     return ours
 
 
 class OtherLoad:
-    """Cores used by processes other than ours (and PostgreSQL's, when it serves the run)."""
+    """Cores taken from this run by other processes, or by the hypervisor (steal time)."""
 
-    def __init__(self, *, exclude_postgres: bool) -> None:
-        self.exclude_postgres = exclude_postgres
+    def __init__(self, *, database: str | None) -> None:
+        self.database = database
         self.ticks = os.sysconf("SC_CLK_TCK")
-        self.before: dict[int, tuple[str, int, int]] = {}
+        self.before: dict[int, ProcessTicks] = {}
+        self.steal = 0
         self.started = 0.0
 
     def start(self) -> None:
         self.before = _process_ticks()
+        self.steal = _steal_ticks()
         self.started = time.monotonic()
 
     def cores(self) -> float:
         after = _process_ticks()
         elapsed = max(1e-3, time.monotonic() - self.started)
-        ours = _ours(after) | _ours(self.before)
-        used = 0
-        for pid, (name, _parent, ticks) in after.items():
-            if pid in ours or (self.exclude_postgres and name.startswith("postgres")):
-                continue
-            if pid in self.before:
-                used += ticks - self.before[pid][2]
+        ours = _ours(after, self.database) | _ours(self.before, self.database)
+        used = _steal_ticks() - self.steal
+        for pid, p in after.items():
+            if pid not in ours and pid in self.before:
+                used += p.ticks - self.before[pid].ticks
         return used / self.ticks / elapsed
 
     def wait_for_quiet(self, timeout: float = QUIET_WAIT_SECONDS) -> float:
@@ -559,7 +589,7 @@ def run_one(database: Database, args: argparse.Namespace, report: Report) -> Run
     progress(f"== {name}: generating ...")
     database.create()
     try:
-        other = OtherLoad(exclude_postgres=database.backend == "postgresql")
+        other = OtherLoad(database=database.name)
         other.wait_for_quiet()
         other.start()
         result.load = generate(database, args.fk_checks)
@@ -600,7 +630,7 @@ def run_one(database: Database, args: argparse.Namespace, report: Report) -> Run
                     *server.command,
                 ]
             server.wait_until_ready()
-            other = OtherLoad(exclude_postgres=database.backend == "postgresql")
+            other = OtherLoad(database=database.name)
             result.latency = measure(
                 server, paths, requests=args.requests, warmup=args.warmup, load=other
             )
@@ -958,8 +988,9 @@ def render(report: Report) -> str:
     ] + [entry.load_disturbed for entry in report.runs if entry.load_disturbed > BUSY_CORES]
     if disturbed:
         notes.append(
-            f"{DISTURBED} {len(disturbed)} measurement(s) were disturbed: other processes used "
-            f"more than {BUSY_CORES} cores meanwhile (up to {max(disturbed):.2f}), after waiting "
+            f"{DISTURBED} {len(disturbed)} measurement(s) were disturbed: other processes or the "
+            f"hypervisor (steal time) took more than {BUSY_CORES} cores meanwhile (up to "
+            f"{max(disturbed):.2f}), after waiting "
             f"up to {QUIET_WAIT_SECONDS} s for quiet. Their rates are likely too low and their "
             "latencies too high."
         )
@@ -987,8 +1018,9 @@ def render(report: Report) -> str:
         "timed one after another from this process over one keep-alive connection (httpx), "
         "each a full HTTP round trip on 127.0.0.1. Before each URL the script waits up to "
         f"{QUIET_WAIT_SECONDS} s for other processes to go quiet, and it measures the CPU they "
-        "use meanwhile (from /proc, leaving out the server, this script and, for PostgreSQL, "
-        "the postgres processes).",
+        "use meanwhile, and the hypervisor's steal time (from /proc; leaving out this script "
+        "and its children, and for PostgreSQL the backends of its database and the server's "
+        "background processes).",
         "- RSS: VmRSS from /proc/<pid>/status of the server after its requests.",
         *([f"- The whole run took {_minutes(report)}."] if report.finished else []),
         "",
