@@ -693,9 +693,10 @@ class Writer:
 class SqliteWriter(Writer):
     """SQLite: each table's Core `insert(table)`, compiled once, run as executemany on tuples.
 
-    Search documents go through a temporary table and one INSERT ... SELECT per block: the FTS5
-    index is fed by a trigger, and FTS5 flushes its pending terms at every statement savepoint,
-    so row-by-row inserts write one tiny index segment per row (about 10x slower here).
+    Search documents go through a temporary table and one INSERT ... SELECT per block. A
+    trigger feeds them to the FTS5 index, and row by row (executemany) that measured about 10x
+    slower here than one statement per block; FTS5 seems to write its pending terms out at
+    every statement.
     """
 
     STAGED = "search_document"
