@@ -268,3 +268,15 @@ def borders(session: Session, rows: Sequence[Border]) -> list[BorderOut]:
             )
         )
     return result
+
+
+def history_of(session: Session, *, subject_type: str, subject_id: str) -> list[EventOut]:
+    """The dated events about one record, oldest first, with their provenance."""
+    found = queries.subject_events(session, subject_type=subject_type, subject_ids=[subject_id])
+    return events(session, found.get(subject_id, []))
+
+
+def facts_about(session: Session, *, subject_type: str, subject_id: str) -> list[FactOut]:
+    """The facts stated about one record, each claim with its provenance."""
+    found = queries.facts_of(session, subject_type=subject_type, subject_ids=[subject_id])
+    return facts(session, found.get(subject_id, []))

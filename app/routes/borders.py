@@ -35,11 +35,10 @@ def get_border(
     if border is None:
         raise not_found("border", border_id)
     (out,) = presenters.borders(session, [border])
-    events = queries.subject_events(session, subject_type="border", subject_ids=[border.id])
     return BorderDetail(
         **out.model_dump(),
         crossings=presenters.crossings(
             session, queries.crossings_of_borders(session, border_ids=[border.id])
         ),
-        history=presenters.events(session, events.get(border.id, [])),
+        history=presenters.history_of(session, subject_type="border", subject_id=border.id),
     )

@@ -196,10 +196,8 @@ def get_crossing(
     if crossing is None:
         raise not_found("crossing", crossing_id)
     (out,) = presenters.crossings(session, [crossing])
-    events = queries.subject_events(session, subject_type="crossing", subject_ids=[crossing.id])
-    facts = queries.facts_of(session, subject_type="crossing", subject_ids=[crossing.id])
     return CrossingDetail(
         **out.model_dump(),
-        history=presenters.events(session, events.get(crossing.id, [])),
-        facts=presenters.facts(session, facts.get(crossing.id, [])),
+        history=presenters.history_of(session, subject_type="crossing", subject_id=crossing.id),
+        facts=presenters.facts_about(session, subject_type="crossing", subject_id=crossing.id),
     )

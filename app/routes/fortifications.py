@@ -79,12 +79,12 @@ def get_fortification(
     if fortification is None:
         raise not_found("fortification", fortification_id)
     (out,) = presenters.fortifications(session, [fortification])
-    events = queries.subject_events(
-        session, subject_type="fortification", subject_ids=[fortification.id]
-    )
-    facts = queries.facts_of(session, subject_type="fortification", subject_ids=[fortification.id])
     return FortificationDetail(
         **out.model_dump(),
-        history=presenters.events(session, events.get(fortification.id, [])),
-        facts=presenters.facts(session, facts.get(fortification.id, [])),
+        history=presenters.history_of(
+            session, subject_type="fortification", subject_id=fortification.id
+        ),
+        facts=presenters.facts_about(
+            session, subject_type="fortification", subject_id=fortification.id
+        ),
     )

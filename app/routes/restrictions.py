@@ -135,9 +135,9 @@ def get_restriction(
     if restriction is None:
         raise not_found("restriction", restriction_id)
     (out,) = presenters.restrictions(session, [restriction])
-    events = queries.subject_events(
-        session, subject_type="restriction", subject_ids=[restriction.id]
-    )
     return RestrictionDetail(
-        **out.model_dump(), history=presenters.events(session, events.get(restriction.id, []))
+        **out.model_dump(),
+        history=presenters.history_of(
+            session, subject_type="restriction", subject_id=restriction.id
+        ),
     )
