@@ -1,6 +1,7 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -11,8 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import ClauseElement, event
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, create_engine
 
 from app.config import PROJECT_ROOT, get_settings
@@ -76,6 +78,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -83,6 +86,63 @@ class Database:
                 return work(session)
 
         return await run_in_threadpool(in_thread)
+
+    async def read(self, work: Callable[[DBAPIConnection], T], *, quick: bool = False) -> T:
+        """`work` on a pooled driver connection: for `PreparedQuery` reads.
+
+        `quick` says the reads are answered from an index and bounded by a page size. On
+        SQLite those run on the event loop: a WAL reader never waits for a writer, and such a
+        read takes tens of microseconds, less than the hop to a worker thread, which under
+        concurrent load also contends for the GIL (it halved the cold throughput, see
+        docs/performance.md). Everything else, and every PostgreSQL read, runs in a thread.
+        """
+
+        def on_connection() -> T:
+            connection = self.engine.raw_connection()
+            try:
+                return work(connection.driver_connection)  # type: ignore[arg-type]
+            finally:
+                # Back to the pool, which rolls back whatever the read opened.
+                connection.close()
+
+        if quick and self.sqlite:
+            return on_connection()
+        return await run_in_threadpool(on_connection)
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A statement compiled once for a dialect and run on a driver connection.
+
+    The hottest reads skip building the statement and SQLAlchemy's execution layer on every
+    request; what they bind are plain strings and integers, which need no type processing.
+    """
+
+    sql: str
+    defaults: Mapping[str, Any]
+    # Parameter names in order, for drivers with positional placeholders (SQLite's `?`).
+    positions: tuple[str, ...] | None
+
+    def fetch(self, connection: DBAPIConnection, values: Mapping[str, Any]) -> list[Any]:
+        params: Mapping[str, Any] = {**self.defaults, **values}
+        cursor = connection.cursor()
+        try:
+            if self.positions is None:
+                cursor.execute(self.sql, params)
+            else:
+                cursor.execute(self.sql, [params[name] for name in self.positions])
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+@lru_cache(maxsize=1024)
+def prepared(dialect: Dialect, statement: ClauseElement) -> PreparedQuery:
+    """`statement` compiled for `dialect` (statements are built once per shape and cached)."""
+    compiled = statement.compile(dialect=dialect)
+    order = getattr(compiled, "positiontup", None)
+    positions = tuple(order) if dialect.positional and order is not None else None
+    return PreparedQuery(compiled.string, dict(compiled.params), positions)
 
 
 async def get_database(request: Request) -> Database:

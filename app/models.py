@@ -50,6 +50,8 @@ class Crossing(SQLModel, table=True):
         Index("ix_crossing_country_id", "country", "id"),
         Index("ix_crossing_neighbour_id", "neighbour", "id"),
         Index("ix_crossing_status_id", "status", "id"),
+        Index("ix_crossing_country_status_id", "country", "status", "id"),
+        Index("ix_crossing_neighbour_status_id", "neighbour", "status", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -80,16 +82,23 @@ class CrossingAlias(SQLModel, table=True):
 
 class CrossingTraffic(SQLModel, table=True):
     __tablename__ = "crossing_traffic"
+    # The crossings of one mode in id order: a traffic page is read off this index.
+    __table_args__ = (Index("ix_crossing_traffic_mode_crossing", "mode", "crossing_id"),)
 
     crossing_id: str = Field(primary_key=True, foreign_key="crossing.id", ondelete="CASCADE")
-    mode: str = Field(primary_key=True, max_length=16, index=True)
+    mode: str = Field(primary_key=True, max_length=16)
 
 
 class Restriction(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_restriction_kind_id", "kind", "id"),
+        Index("ix_restriction_status_id", "status", "id"),
+    )
+
     id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16, index=True)
+    kind: str = Field(max_length=16)
     summary: str
-    status: str = Field(max_length=16, index=True)
+    status: str = Field(max_length=16)
     since: str | None = Field(default=None, max_length=10)
     since_start: dt.date | None = None
     since_inferred: bool = False
@@ -102,17 +111,25 @@ class Restriction(SQLModel, table=True):
 
 class RestrictionCountry(SQLModel, table=True):
     __tablename__ = "restriction_country"
+    # A country's restrictions in id order: a country page is read off this index.
+    __table_args__ = (Index("ix_restriction_country_country_id", "country", "restriction_id"),)
 
     restriction_id: str = Field(primary_key=True, foreign_key="restriction.id", ondelete="CASCADE")
-    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+    country: str = Field(primary_key=True, foreign_key="country.code")
 
 
 class Fortification(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_fortification_kind_id", "kind", "id"),
+        Index("ix_fortification_status_id", "status", "id"),
+        Index("ix_fortification_neighbour_id", "neighbour", "id"),
+    )
+
     id: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16, index=True)
+    kind: str = Field(max_length=16)
     summary: str
-    status: str = Field(max_length=24, index=True)
-    neighbour: str | None = Field(default=None, foreign_key="country.code", index=True)
+    status: str = Field(max_length=24)
+    neighbour: str | None = Field(default=None, foreign_key="country.code")
     length_km: float | None = None
     budget_eur: float | None = None
     count: int | None = None
@@ -126,10 +143,12 @@ class Fortification(SQLModel, table=True):
 class FortificationCountry(SQLModel, table=True):
     __tablename__ = "fortification_country"
 
+    __table_args__ = (Index("ix_fortification_country_country_id", "country", "fortification_id"),)
+
     fortification_id: str = Field(
         primary_key=True, foreign_key="fortification.id", ondelete="CASCADE"
     )
-    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+    country: str = Field(primary_key=True, foreign_key="country.code")
 
 
 class Fact(SQLModel, table=True):
@@ -158,14 +177,19 @@ class Claim(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    __table_args__ = (Index("ix_event_subject", "subject_type", "subject_id"),)
+    # The timeline is in (date, id) order; these indexes give it without a sort.
+    __table_args__ = (
+        Index("ix_event_subject", "subject_type", "subject_id"),
+        Index("ix_event_date_id", "date_start", "id"),
+        Index("ix_event_kind_date_id", "kind", "date_start", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     date: str = Field(max_length=10)
-    date_start: dt.date = Field(index=True)
+    date_start: dt.date
     date_inferred: bool = False
     date_note: str | None = None
-    kind: str = Field(max_length=16, index=True)
+    kind: str = Field(max_length=16)
     summary: str
     subject_type: str | None = Field(default=None, max_length=16)
     subject_id: str | None = Field(default=None, max_length=64)
@@ -175,9 +199,42 @@ class Event(SQLModel, table=True):
 
 class EventCountry(SQLModel, table=True):
     __tablename__ = "event_country"
+    # A country's timeline in date order is read off this index; the date is the event's.
+    __table_args__ = (Index("ix_event_country_timeline", "country", "date_start", "event_id"),)
 
     event_id: str = Field(primary_key=True, foreign_key="event.id", ondelete="CASCADE")
-    country: str = Field(primary_key=True, foreign_key="country.code", index=True)
+    country: str = Field(primary_key=True, foreign_key="country.code")
+    date_start: dt.date
+
+
+class CrossingTally(SQLModel, table=True):
+    """Crossings per border side, status and traffic mode (mode '' counts every crossing).
+
+    Derived from the crossings by `app.documents.refresh_tallies`, in every write's transaction,
+    so a list's total is a sum over a few rows instead of a count over every match.
+    """
+
+    __tablename__ = "crossing_tally"
+
+    country: str = Field(primary_key=True, max_length=2)
+    neighbour: str = Field(primary_key=True, max_length=2)
+    status: str = Field(primary_key=True, max_length=16)
+    mode: str = Field(primary_key=True, max_length=16)
+    n: int
+
+
+class RestrictionTally(SQLModel, table=True):
+    """Restrictions per country, kind and status (country '' counts every restriction once).
+
+    Derived like `CrossingTally`.
+    """
+
+    __tablename__ = "restriction_tally"
+
+    country: str = Field(primary_key=True, max_length=2)
+    kind: str = Field(primary_key=True, max_length=16)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int
 
 
 class Citation(SQLModel, table=True):

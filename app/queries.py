@@ -7,13 +7,18 @@ records needs (citations, aliases, countries) in one query per kind, never one p
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from anyascii import anyascii
-from sqlalchemy import ColumnElement, Select, and_, func, or_, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, text
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from app.db import prepared
 from app.models import (
     Border,
     Citation,
@@ -21,6 +26,7 @@ from app.models import (
     Country,
     Crossing,
     CrossingAlias,
+    CrossingTally,
     CrossingTraffic,
     Event,
     EventCountry,
@@ -29,6 +35,7 @@ from app.models import (
     FortificationCountry,
     Restriction,
     RestrictionCountry,
+    RestrictionTally,
     Sentence,
     Source,
 )
@@ -73,21 +80,193 @@ def _page(
     return rows, total
 
 
-def documents_query(
-    model: Any, conditions: list[ColumnElement[bool]], *, after: str | None, limit: int
-) -> Select[Any]:
-    """The page query of a document-backed list: (id, stored document) in id order."""
-    key = col(model.id)
-    query = select(key, model.doc).where(*conditions)
-    if after is not None:
-        query = query.where(key > after)
-    return query.order_by(key).limit(limit)
+# --- document lists ---------------------------------------------------------------------------
+#
+# A list page is (id, stored document) rows in id order, and a total. Its SQL depends only on
+# which filters are given, so each shape is compiled once per dialect and run on the driver's
+# connection with the values bound (app.db.PreparedQuery): a cold page costs one indexed query.
+
+
+@dataclass(frozen=True)
+class Link:
+    """A filter through a link table: `table.key` is the record's id, `table.column == value`."""
+
+    table: Any
+    key: Any
+    column: Any
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """The filters of one list request: `params` are (filter name, value), in a fixed order."""
+
+    model: Any
+    params: tuple[tuple[str, Any], ...]
+
+    @property
+    def shape(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.params)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    @property
+    def indexed(self) -> bool:
+        """Its page and total are read off indexes and tallies, in time bounded by the page
+        size; a substring filter (`q`) scans instead."""
+        return not {"q", "q_key"} & set(self.shape)
+
+    def records(self) -> SelectOfScalar[Any]:
+        """Every matching record (the model's rows), in id order."""
+        where = _where(self.model, self.shape, driving=None)
+        query = select(self.model).where(*where).order_by(col(self.model.id))
+        return query.params(**self.values)
+
+
+def _filter(model: Any, **given: Any) -> ListFilter:
+    return ListFilter(model, tuple((k, v) for k, v in given.items() if v is not None))
+
+
+# Per model: filter name -> a column of the model, or a Link; "q" filters are substring matches.
+def _columns_of(model: Any) -> dict[str, Any]:
+    if model is Crossing:
+        return {
+            "country": Crossing.country,
+            "country_as_neighbour": Crossing.neighbour,
+            "neighbour": Crossing.neighbour,
+            "status": Crossing.status,
+            "traffic": Link(CrossingTraffic, CrossingTraffic.crossing_id, CrossingTraffic.mode),
+        }
+    if model is Restriction:
+        return {
+            "country": Link(
+                RestrictionCountry, RestrictionCountry.restriction_id, RestrictionCountry.country
+            ),
+            "kind": Restriction.kind,
+            "status": Restriction.status,
+        }
+    return {
+        "country": Link(
+            FortificationCountry,
+            FortificationCountry.fortification_id,
+            FortificationCountry.country,
+        ),
+        "country_as_neighbour": Fortification.neighbour,
+        "kind": Fortification.kind,
+        "status": Fortification.status,
+    }
+
+
+def _driving_link(model: Any, shape: tuple[str, ...]) -> tuple[str, Link] | None:
+    """The link-table filter whose index gives the page in id order, if any is given."""
+    columns = _columns_of(model)
+    for name in shape:
+        target = columns.get(name)
+        if isinstance(target, Link):
+            return name, target
+    return None
+
+
+def _where(model: Any, shape: tuple[str, ...], *, driving: str | None) -> list[ColumnElement[bool]]:
+    columns = _columns_of(model)
+    conditions: list[ColumnElement[bool]] = []
+    for name in shape:
+        if name == driving:
+            continue
+        if name == "q_key":
+            conditions.append(
+                col(Crossing.id).in_(
+                    select(CrossingAlias.crossing_id).where(
+                        col(CrossingAlias.alias_key).contains(bindparam("q_key"))
+                    )
+                )
+            )
+        elif name == "q":
+            conditions.append(func.lower(model.summary).contains(bindparam("q"), escape="/"))
+        elif isinstance(target := columns[name], Link):
+            conditions.append(
+                col(model.id).in_(select(target.key).where(target.column == bindparam(name)))
+            )
+        else:
+            conditions.append(col(target) == bindparam(name))
+    return conditions
+
+
+@lru_cache(maxsize=256)
+def _page_statement(model: Any, shape: tuple[str, ...], *, after: bool) -> Select[Any]:
+    """(id, doc) in id order, up to :limit, after :after; read off the driving link's index."""
+    driving = _driving_link(model, shape)
+    if driving is None:
+        key = col(model.id)
+        query = select(key, model.doc)
+    else:
+        name, link = driving
+        key = col(link.key)
+        query = (
+            select(key, model.doc)
+            .select_from(link.table)
+            .join(model, col(model.id) == key)
+            .where(link.column == bindparam(name))
+        )
+    query = query.where(*_where(model, shape, driving=driving[0] if driving else None))
+    if after:
+        query = query.where(key > bindparam("after"))
+    return query.order_by(key).limit(bindparam("limit", type_=Integer))
+
+
+TALLIES: dict[Any, tuple[Any, dict[str, str], dict[str, str]]] = {
+    # model: (tally table, filter name -> tally column, tally column -> value when not given)
+    Crossing: (
+        CrossingTally,
+        {
+            "country": "country",
+            "country_as_neighbour": "neighbour",
+            "neighbour": "neighbour",
+            "status": "status",
+            "traffic": "mode",
+        },
+        {"mode": ""},
+    ),
+    Restriction: (
+        RestrictionTally,
+        {"country": "country", "kind": "kind", "status": "status"},
+        {"country": ""},
+    ),
+}
+
+
+@lru_cache(maxsize=256)
+def _count_statement(model: Any, shape: tuple[str, ...]) -> Select[Any]:
+    """The number of matches: a sum over the model's tally where the filters allow one."""
+    tally = TALLIES.get(model)
+    if tally is not None and set(shape) <= set(tally[1]):
+        table, columns, unset = tally
+        given = {columns[name]: name for name in shape}
+        conditions = [getattr(table, column) == bindparam(name) for column, name in given.items()]
+        conditions += [
+            getattr(table, column) == literal(value)
+            for column, value in unset.items()
+            if column not in given
+        ]
+        return select(func.coalesce(func.sum(table.n), 0)).where(*conditions)
+    return select(func.count()).select_from(model).where(*_where(model, shape, driving=None))
+
+
+def documents_query(model: Any, list_filter: ListFilter, *, after: bool) -> Select[Any]:
+    """The page query of a document-backed list (for EXPLAIN in the tests)."""
+    return _page_statement(model, list_filter.shape, after=after)
+
+
+def count_query(model: Any, list_filter: ListFilter) -> Select[Any]:
+    """The query behind a list's `meta.total` (for EXPLAIN in the tests)."""
+    return _count_statement(model, list_filter.shape)
 
 
 def documents_page(
-    session: Session,
-    model: Any,
-    conditions: list[ColumnElement[bool]],
+    connection: DBAPIConnection,
+    dialect: Dialect,
+    list_filter: ListFilter,
     *,
     after: str | None,
     limit: int,
@@ -96,20 +275,20 @@ def documents_page(
 
     The count is skipped when a first page came back short: then it holds them all.
     """
-    # Core, not the ORM: these are plain columns, and this is the hottest query there is.
-    connection = session.connection()
-    query = documents_query(model, conditions, after=after, limit=limit)
-    rows: list[tuple[str, str | None]] = [(r[0], r[1]) for r in connection.execute(query)]
+    model = list_filter.model
+    values = list_filter.values
+    page = prepared(dialect, _page_statement(model, list_filter.shape, after=after is not None))
+    rows = page.fetch(connection, {**values, "after": after, "limit": limit})
     if after is None and len(rows) < limit:
         return rows, len(rows)
-    total = connection.execute(select(func.count()).select_from(model).where(*conditions))
-    return rows, int(total.scalar_one())
+    count = prepared(dialect, _count_statement(model, list_filter.shape))
+    return rows, int(count.fetch(connection, values)[0][0])
 
 
 # --- crossings ---------------------------------------------------------------------------
 
 
-def crossing_conditions(
+def crossing_filter(
     *,
     country: str | None = None,
     country_is_neighbour: bool = False,
@@ -117,45 +296,26 @@ def crossing_conditions(
     status: str | None = None,
     traffic: str | None = None,
     q_key: str | None = None,
-) -> list[ColumnElement[bool]]:
+) -> ListFilter:
     """Filters on crossings; `country` matches either side of the border.
 
     A crossing's sides are a NATO country and a neighbour, so the side a code can be on is
-    known from its role: one indexed column, not an OR of two.
+    known from its role: one indexed column, not an OR of two. `q_key` is a folded name
+    (`app.seed.fold`: letters and digits only, so it holds no LIKE wildcard).
     """
-    conditions: list[ColumnElement[bool]] = []
-    if country:
-        side = Crossing.neighbour if country_is_neighbour else Crossing.country
-        conditions.append(col(side) == country)
-    if neighbour:
-        conditions.append(col(Crossing.neighbour) == neighbour)
-    if status:
-        conditions.append(col(Crossing.status) == status)
-    if traffic:
-        conditions.append(
-            col(Crossing.id).in_(
-                select(CrossingTraffic.crossing_id).where(CrossingTraffic.mode == traffic)
-            )
-        )
-    if q_key:
-        conditions.append(
-            col(Crossing.id).in_(
-                select(CrossingAlias.crossing_id).where(
-                    col(CrossingAlias.alias_key).contains(q_key, autoescape=True)
-                )
-            )
-        )
-    return conditions
+    side = "country_as_neighbour" if country_is_neighbour else "country"
+    return _filter(
+        Crossing,
+        **{side: country},
+        neighbour=neighbour,
+        status=status,
+        traffic=traffic,
+        q_key=q_key,
+    )
 
 
-def crossings_page(
-    session: Session, *, conditions: list[ColumnElement[bool]], after: str | None, limit: int
-) -> tuple[list[Crossing], int]:
-    return _page(session, Crossing, conditions, after=after, limit=limit)
-
-
-def crossings_all(session: Session, *, conditions: list[ColumnElement[bool]]) -> list[Crossing]:
-    return list(session.exec(select(Crossing).where(*conditions).order_by(col(Crossing.id))))
+def crossings_all(session: Session, *, list_filter: ListFilter) -> list[Crossing]:
+    return list(session.exec(list_filter.records()))
 
 
 def crossing(session: Session, *, crossing_id: str) -> Crossing | None:
@@ -343,76 +503,46 @@ def load_countries(
 # --- restrictions and fortifications --------------------------------------------------------
 
 
-def restriction_conditions(
-    *, country: str | None, kind: str | None, status: str | None, q: str | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if country:
-        conditions.append(
-            col(Restriction.id).in_(
-                select(RestrictionCountry.restriction_id).where(
-                    RestrictionCountry.country == country
-                )
-            )
-        )
-    if kind:
-        conditions.append(col(Restriction.kind) == kind)
-    if status:
-        conditions.append(col(Restriction.status) == status)
-    if q:
-        conditions.append(func.lower(Restriction.summary).contains(q.lower(), autoescape=True))
-    return conditions
+def restriction_filter(
+    *,
+    country: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> ListFilter:
+    return _filter(Restriction, country=country, kind=kind, status=status, q=_like(q))
 
 
-def restrictions_page(
-    session: Session, *, conditions: list[ColumnElement[bool]], after: str | None, limit: int
-) -> tuple[list[Restriction], int]:
-    return _page(session, Restriction, conditions, after=after, limit=limit)
+def _like(q: str | None) -> str | None:
+    """Words for a case-insensitive substring match, with LIKE's wildcards taken literally."""
+    if q is None:
+        return None
+    return q.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def restrictions_all(
-    session: Session, *, conditions: list[ColumnElement[bool]]
-) -> list[Restriction]:
-    return list(session.exec(select(Restriction).where(*conditions).order_by(col(Restriction.id))))
+def restrictions_all(session: Session, *, list_filter: ListFilter) -> list[Restriction]:
+    return list(session.exec(list_filter.records()))
 
 
 def restriction(session: Session, *, restriction_id: str) -> Restriction | None:
     return session.get(Restriction, restriction_id)
 
 
-def fortification_conditions(
+def fortification_filter(
     *,
-    country: str | None,
-    kind: str | None,
-    status: str | None,
-    q: str | None,
+    country: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
     country_is_neighbour: bool = False,
-) -> list[ColumnElement[bool]]:
+) -> ListFilter:
     """Filters on fortifications; `country` is the builder, or the neighbour it faces."""
-    conditions: list[ColumnElement[bool]] = []
-    if country and country_is_neighbour:
-        conditions.append(col(Fortification.neighbour) == country)
-    elif country:
-        conditions.append(
-            col(Fortification.id).in_(
-                select(FortificationCountry.fortification_id).where(
-                    FortificationCountry.country == country
-                )
-            )
-        )
-    if kind:
-        conditions.append(col(Fortification.kind) == kind)
-    if status:
-        conditions.append(col(Fortification.status) == status)
-    if q:
-        conditions.append(func.lower(Fortification.summary).contains(q.lower(), autoescape=True))
-    return conditions
+    side = "country_as_neighbour" if country_is_neighbour else "country"
+    return _filter(Fortification, **{side: country}, kind=kind, status=status, q=_like(q))
 
 
-def fortifications_page(
-    session: Session, *, conditions: list[ColumnElement[bool]], after: str | None, limit: int
-) -> tuple[list[Fortification], int]:
-    return _page(session, Fortification, conditions, after=after, limit=limit)
+def fortifications_all(session: Session, *, list_filter: ListFilter) -> list[Fortification]:
+    return list(session.exec(list_filter.records()))
 
 
 def fortification(session: Session, *, fortification_id: str) -> Fortification | None:

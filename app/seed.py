@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from app.dates import parse_partial, period_start
-from app.documents import bump_data_version, refresh_documents
+from app.documents import bump_data_version, refresh_documents, refresh_tallies
 from app.models import (
     Border,
     Citation,
@@ -57,10 +57,12 @@ class SeedReport:
     changes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     # Stored documents rebuilt because their record, citations or aliases changed.
     documents: int = 0
+    # Tally rows changed because the records they count changed.
+    tallies: int = 0
 
     @property
     def total(self) -> int:
-        return sum(sum(c) for c in self.changes.values()) + self.documents
+        return sum(sum(c) for c in self.changes.values()) + self.documents + self.tallies
 
 
 def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]]:
@@ -256,7 +258,7 @@ def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]
         (
             EventCountry,
             [
-                EventCountry(event_id=e.id, country=code)
+                EventCountry(event_id=e.id, country=code, date_start=parse_partial(e.date)[0])
                 for e in rec.events
                 for code in dict.fromkeys(e.countries)
             ],
@@ -378,6 +380,7 @@ def seed(engine: Engine, seed_dir: Path) -> SeedReport:
     with Session(engine) as session:
         report = sync(session, desired_rows(dataset))
         report.documents = refresh_documents(session)
+        report.tallies = refresh_tallies(session)
         if report.total:
             bump_data_version(session)
         session.commit()

@@ -19,7 +19,8 @@ It loads into an empty migrated database (it runs the migrations itself) in one 
 SQLAlchemy Core `insert(table)` executemany on SQLite (synchronous=OFF and a large page cache for
 the load connection only), psycopg COPY on PostgreSQL. The load time covers generating the rows
 and inserting them, up to the commit. Then, timed on its own, it builds the stored per-record
-documents with `app.documents.refresh_documents` and bumps the data version.
+documents with `app.documents.refresh_documents` and the tallies behind list totals with
+`refresh_tallies`, and bumps the data version.
 
     python bench/generate.py --crossings 100000 --database-url sqlite:///bench/out/x.db
     python bench/generate.py --check      # 1k on SQLite, then the real API must serve it right
@@ -50,7 +51,7 @@ from sqlmodel import Session, SQLModel
 
 from app.dates import period_start
 from app.db import make_engine, migrate
-from app.documents import bump_data_version, refresh_documents
+from app.documents import bump_data_version, refresh_documents, refresh_tallies
 from app.models import Crossing
 from app.seed import fold as app_fold
 
@@ -238,7 +239,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status_before",
         "status_after",
     ),
-    "event_country": ("event_id", "country"),
+    "event_country": ("event_id", "country", "date_start"),
     "citation": (
         "record_type",
         "record_id",
@@ -599,9 +600,9 @@ class Generator:
                     after,
                 )
             )
-            block.rows["event_country"].append((event_id, country))
+            block.rows["event_country"].append((event_id, country, when.start))
             if rng.random() < 0.3:
-                block.rows["event_country"].append((event_id, neighbour))
+                block.rows["event_country"].append((event_id, neighbour, when.start))
             event_quotes: list[tuple[SentenceRef, str, int | None]] = [
                 (ref, phrase, at),
                 (profile, f"The {name} checkpoint", 0),
@@ -946,6 +947,7 @@ def generate(
         started = time.perf_counter()
         with Session(engine) as session:
             documents = refresh_documents(session)
+            refresh_tallies(session)
             bump_data_version(session)
             session.commit()
         documents_seconds = time.perf_counter() - started

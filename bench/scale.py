@@ -44,7 +44,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
-from sqlalchemy import ColumnElement, create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql import Select
 from sqlmodel import col
@@ -83,7 +83,7 @@ class ListQuery:
     label: str
     path: str
     model: Any
-    conditions: Callable[[], list[ColumnElement[bool]]]
+    list_filter: Callable[[], queries.ListFilter]
 
 
 LISTS = [
@@ -92,28 +92,28 @@ LISTS = [
         "crossings, country=LV & status=open",
         f"/v1/crossings?country=LV&status=open&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_conditions(country="LV", status="open"),
+        lambda: queries.crossing_filter(country="LV", status="open"),
     ),
     ListQuery(
         "by",
         "crossings, neighbour=BY",
         f"/v1/crossings?neighbour=BY&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_conditions(neighbour="BY"),
+        lambda: queries.crossing_filter(neighbour="BY"),
     ),
     ListQuery(
         "rail",
         "crossings, traffic=rail",
         f"/v1/crossings?traffic=rail&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_conditions(traffic="rail"),
+        lambda: queries.crossing_filter(traffic="rail"),
     ),
     ListQuery(
         "ee-restrictions",
         "restrictions, country=EE",
         f"/v1/restrictions?country=EE&limit={PAGE}",
         Restriction,
-        lambda: queries.restriction_conditions(country="EE", kind=None, status=None, q=None),
+        lambda: queries.restriction_filter(country="EE"),
     ),
 ]
 MAIN_LIST = LISTS[0]
@@ -402,10 +402,10 @@ def generate(database: Database, fk_checks: str) -> dict[str, Any]:
 
 def list_queries(item: ListQuery) -> tuple[Select[Any], Select[Any]]:
     """The page and count queries app.queries.documents_page runs for this list."""
-    conditions = item.conditions()
-    key = col(item.model.id)
-    page = select(key, item.model.doc).where(*conditions).order_by(key).limit(PAGE + 1)
-    count = select(func.count()).select_from(item.model).where(*conditions)
+    list_filter = item.list_filter()
+    values = {**list_filter.values, "limit": PAGE + 1}
+    page = queries.documents_query(item.model, list_filter, after=False).params(**values)
+    count = queries.count_query(item.model, list_filter).params(**values)
     return page, count
 
 

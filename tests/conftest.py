@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, migrate
+from app.db import PreparedQuery, make_engine, migrate
 from app.main import create_app
 from app.seed import seed
 
@@ -122,13 +122,23 @@ def uncached_client(seeded_engine: Engine) -> TestClient:
 
 
 @pytest.fixture
-def count_queries(seeded_engine: Engine) -> Iterator[Callable[[], int]]:
-    """How many SQL statements the seeded database has run since the fixture started."""
+def count_queries(
+    seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], int]]:
+    """How many SQL statements the seeded database has run since the fixture started: through
+    SQLAlchemy, and the prepared reads run on the driver's connection (app.db.PreparedQuery)."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
+    fetch = PreparedQuery.fetch
+
+    def counted(query: PreparedQuery, connection: Any, values: Any) -> list[Any]:
+        statements.append(query.sql)
+        return fetch(query, connection, values)
+
+    monkeypatch.setattr(PreparedQuery, "fetch", counted)
     event.listen(seeded_engine, "before_cursor_execute", record)
     yield lambda: len(statements)
     event.remove(seeded_engine, "before_cursor_execute", record)

@@ -37,22 +37,13 @@ def get_country(
     for c in crossings:
         setattr(counts, c.status, getattr(counts, c.status) + 1)
     restrictions = queries.restrictions_all(
-        session,
-        conditions=queries.restriction_conditions(
-            country=country.code, kind=None, status=None, q=None
-        ),
+        session, list_filter=queries.restriction_filter(country=country.code)
     )
-    fortifications, _ = queries.fortifications_page(
+    fortifications = queries.fortifications_all(
         session,
-        conditions=queries.fortification_conditions(
-            country=country.code,
-            kind=None,
-            status=None,
-            q=None,
-            country_is_neighbour=country.role == "neighbour",
+        list_filter=queries.fortification_filter(
+            country=country.code, country_is_neighbour=country.role == "neighbour"
         ),
-        after=None,
-        limit=10_000,
     )
     return CountryDetail(
         code=country.code,

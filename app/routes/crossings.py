@@ -1,28 +1,31 @@
 """Border checkpoints."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import Field
 from sqlmodel import Session
 
 from app import presenters, queries
-from app.db import DatabaseDep, SessionDep
+from app.db import Database, SessionDep
 from app.history import StatusOnDate
-from app.models import Crossing
 from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.params import (
-    AsOf,
-    CountryFilter,
-    CursorParam,
-    Limit,
-    NeighbourFilter,
+    AS_OF_HELP,
+    COUNTRY_HELP,
+    ListQuery,
     after_cursor,
-    country_roles,
+    country_code,
     decode_cursor,
     documents_response,
-    memo,
+    on_neighbour_side,
     page_of,
+    partial_date_param,
+    query_model,
+    query_parameters,
+    remembered,
 )
 from app.schemas import (
     JSON_MEDIA_TYPE,
@@ -38,84 +41,60 @@ from app.seed import fold
 router = APIRouter(prefix="/crossings", tags=["crossings"])
 
 
-@router.get("", response_model=CrossingsPage, responses=problem_responses(304, 422))
+class CrossingsQuery(ListQuery):
+    country: str | None = Field(None, max_length=8, description=COUNTRY_HELP, examples=["LV"])
+    neighbour: str | None = Field(
+        None, max_length=8, description="The non-NATO side: RU or BY, any case.", examples=["RU"]
+    )
+    status: CrossingStatus | None = Field(None, description="Status (as of `as_of` when given).")
+    traffic: Traffic | None = Field(None, description="Allowed traffic.")
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Name or any alias; ignores case, diacritics, spaces and dashes.",
+        examples=["Sturskug"],
+    )
+    as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
+
+
+@router.get(
+    "",
+    response_model=CrossingsPage,
+    responses=problem_responses(304, 422),
+    openapi_extra=query_parameters(CrossingsQuery),
+)
 async def list_crossings(
-    request: Request,
-    db: DatabaseDep,
-    country: CountryFilter,
-    neighbour: NeighbourFilter,
-    as_of: AsOf,
-    status: Annotated[
-        CrossingStatus | None, Query(description="Status (as of `as_of` when given).")
-    ] = None,
-    traffic: Annotated[Traffic | None, Query(description="Allowed traffic.")] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            description="Name or any alias; ignores case, diacritics, spaces and dashes.",
-            examples=["Sturskug"],
-            max_length=200,
-        ),
-    ] = None,
-    limit: Limit = 100,
-    cursor: CursorParam = None,
+    request: Request, params: Annotated[CrossingsQuery, query_model(CrossingsQuery)]
 ) -> Response:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
-    after = decode_cursor(cursor)
-    q_key = fold(q) if q is not None else None
-    if q is not None and not q_key:
+    after = decode_cursor(params.cursor)
+    country = await country_code(request, "country", params.country)
+    neighbour = await country_code(request, "neighbour", params.neighbour)
+    as_of = partial_date_param("as_of", params.as_of, end=True)
+    q_key = fold(params.q) if params.q is not None else None
+    if params.q is not None and not q_key:
         raise invalid_parameter("q", "needs at least one letter or digit")
-    neighbour_side = country is not None and (await country_roles(request))[country] == "neighbour"
-    return await db.run(
-        lambda session: _crossings_answer(
-            request,
-            session,
-            country=country,
-            neighbour_side=neighbour_side,
-            neighbour=neighbour,
-            as_of=as_of,
-            status=status,
-            traffic=traffic,
-            q_key=q_key,
-            limit=limit,
-            after=after,
-        )
-    )
-
-
-def _crossings_answer(
-    request: Request,
-    session: Session,
-    *,
-    country: str | None,
-    neighbour_side: bool,
-    neighbour: str | None,
-    as_of: dt.date | None,
-    status: str | None,
-    traffic: str | None,
-    q_key: str | None,
-    limit: int,
-    after: str | None,
-) -> Response:
-    conditions = queries.crossing_conditions(
+    list_filter = queries.crossing_filter(
         country=country,
-        country_is_neighbour=neighbour_side,
+        country_is_neighbour=await on_neighbour_side(request, country),
         neighbour=neighbour,
-        status=None if as_of else status,
-        traffic=traffic,
+        status=None if as_of else params.status,
+        traffic=params.traffic,
         q_key=q_key,
     )
+    database: Database = request.app.state.database
     notes: list[BorderStatusNote] = []
-    if q_key is None and traffic is None:
+    if q_key is None and params.traffic is None:
         notes = [
             note
-            for note in memo(
+            for note in await remembered(
                 request,
                 ("unnamed_borders", country, neighbour, as_of),
-                lambda: _unnamed_border_statuses(session, country, neighbour, as_of),
+                lambda session: _unnamed_border_statuses(session, country, neighbour, as_of),
             )
-            if status is None or note.status == status
+            if params.status is None or note.status == params.status
         ]
+    limit = params.limit
 
     def meta(total: int, next_cursor: str | None) -> CrossingsMeta:
         return CrossingsMeta(
@@ -128,11 +107,32 @@ def _crossings_answer(
         )
 
     if as_of is None:
-        return documents_response(
-            session, Crossing, conditions, after=after, limit=limit, meta=meta
+        return await documents_response(database, list_filter, after=after, limit=limit, meta=meta)
+    return await database.run(
+        lambda session: _crossings_as_of(
+            session,
+            list_filter,
+            as_of=as_of,
+            status=params.status,
+            after=after,
+            meta=meta,
+            limit=limit,
         )
+    )
+
+
+def _crossings_as_of(
+    session: Session,
+    list_filter: queries.ListFilter,
+    *,
+    as_of: dt.date,
+    status: str | None,
+    after: str | None,
+    limit: int,
+    meta: Callable[[int, str | None], CrossingsMeta],
+) -> Response:
     # The status on a date comes from each crossing's history, so filter before paging.
-    candidates = queries.crossings_all(session, conditions=conditions)
+    candidates = queries.crossings_all(session, list_filter=list_filter)
     statuses = presenters.statuses_at(session, candidates, as_of=as_of)
     matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
     rows, next_cursor = page_of(

@@ -2,19 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import Field
 
 from app import presenters, queries
-from app.db import DatabaseDep, SessionDep
-from app.models import Fortification
+from app.db import SessionDep
 from app.problems import not_found, problem_responses
 from app.routes.params import (
-    CountryFilter,
-    CursorParam,
-    Limit,
-    country_roles,
+    ListQuery,
+    country_code,
     decode_cursor,
     documents_response,
+    on_neighbour_side,
+    query_model,
+    query_parameters,
 )
 from app.schemas import (
     FortificationDetail,
@@ -28,38 +29,45 @@ from app.schemas import (
 router = APIRouter(prefix="/fortifications", tags=["fortifications"])
 
 
-@router.get("", response_model=Page[FortificationOut], responses=problem_responses(304, 422))
+class FortificationsQuery(ListQuery):
+    country: str | None = Field(
+        None,
+        max_length=8,
+        description="ISO 3166-1 alpha-2 code, any case: the country building it, or for RU and "
+        "BY the neighbour it faces.",
+        examples=["LT"],
+    )
+    kind: FortificationKind | None = Field(None, description="What is built.")
+    status: FortificationStatus | None = Field(None, description="Project status.")
+    q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
+
+
+@router.get(
+    "",
+    response_model=Page[FortificationOut],
+    responses=problem_responses(304, 422),
+    openapi_extra=query_parameters(FortificationsQuery),
+)
 async def list_fortifications(
-    request: Request,
-    db: DatabaseDep,
-    country: CountryFilter,
-    kind: Annotated[FortificationKind | None, Query(description="What is built.")] = None,
-    status: Annotated[FortificationStatus | None, Query(description="Project status.")] = None,
-    q: Annotated[
-        str | None, Query(description="Words in the summary, any case.", max_length=200)
-    ] = None,
-    limit: Limit = 100,
-    cursor: CursorParam = None,
+    request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
     """Fortification projects, including rejected ones, with figures and provenance."""
-    roles = await country_roles(request)
-    conditions = queries.fortification_conditions(
+    after = decode_cursor(params.cursor)
+    country = await country_code(request, "country", params.country)
+    list_filter = queries.fortification_filter(
         country=country,
-        kind=kind,
-        status=status,
-        q=q,
-        country_is_neighbour=country is not None and roles[country] == "neighbour",
+        kind=params.kind,
+        status=params.status,
+        q=params.q,
+        country_is_neighbour=await on_neighbour_side(request, country),
     )
-    after = decode_cursor(cursor)
-    return await db.run(
-        lambda session: documents_response(
-            session,
-            Fortification,
-            conditions,
-            after=after,
-            limit=limit,
-            meta=lambda total, next_cursor: Meta(total=total, limit=limit, next=next_cursor),
-        )
+    limit = params.limit
+    return await documents_response(
+        request.app.state.database,
+        list_filter,
+        after=after,
+        limit=limit,
+        meta=lambda total, next_cursor: Meta(total=total, limit=limit, next=next_cursor),
     )
 
 

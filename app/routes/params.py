@@ -8,7 +8,8 @@ from collections.abc import Callable, Hashable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import ColumnElement
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from app import queries
@@ -30,12 +31,14 @@ async def reject_nul_characters(request: Request) -> None:
             raise invalid_parameter(name, "must not contain NUL characters")
 
 
-async def _country(request: Request, name: str, value: str | None) -> str | None:
+async def country_code(request: Request, name: str, value: str | None) -> str | None:
+    """A country parameter as an accepted upper-case code; an unknown one is a 422."""
     if value is None:
         return None
     code = value.strip().upper()
-    accepted = list(await country_roles(request))
-    if code not in accepted:
+    roles = await country_roles(request)
+    if code not in roles:
+        accepted = list(roles)
         raise invalid_parameter(
             name,
             f"unknown country code {value!r}; accepted codes: {', '.join(accepted)}",
@@ -45,67 +48,97 @@ async def _country(request: Request, name: str, value: str | None) -> str | None
 
 
 async def country_roles(request: Request) -> dict[str, str]:
-    """Every accepted code and its role, read once per data version (in a worker thread)."""
-    store: CacheStore = request.app.state.cache
-    roles: dict[str, str] | None = store.memo.get("country_roles")
-    if roles is None:
-        database: Database = request.app.state.database
-        roles = await database.run(
-            lambda session: memo(request, "country_roles", lambda: queries.country_roles(session))
-        )
-    return roles
+    """Every accepted code and its role, read once per data version."""
+    return await remembered(request, "country_roles", queries.country_roles)
 
 
-def memo(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()` once per data version in this process (for small reference data)."""
+async def remembered(request: Request, key: Hashable, compute: Callable[[Session], T]) -> T:
+    """`compute(session)` once per data version in this process (for small reference data);
+    only the first call after a change goes to a worker thread."""
     store: CacheStore = request.app.state.cache
-    return store.remember(key, compute)
+    if key in store.memo:
+        found: T = store.memo[key]
+        return found
+    database: Database = request.app.state.database
+    return await database.run(lambda session: store.remember(key, lambda: compute(session)))
+
+
+async def on_neighbour_side(request: Request, code: str | None) -> bool:
+    """Whether a (validated) country code is a neighbour (RU, BY) rather than a NATO country."""
+    return code is not None and (await country_roles(request))[code] == "neighbour"
+
+
+COUNTRY_HELP = (
+    "ISO 3166-1 alpha-2 code, any case. Matches either side of a border: "
+    "`RU` lists everything on Russia's borders."
+)
+AS_OF_HELP = (
+    "YYYY, YYYY-MM or YYYY-MM-DD: answer as things stood at the end of that year, month or "
+    "day, from the dated event history."
+)
+
+
+Q = TypeVar("Q", bound=BaseModel)
+
+
+def query_model(model: type[Q]) -> Any:
+    """A dependency validating the whole query string into `model` in one pydantic call.
+
+    FastAPI's own query-parameter models extract and validate each field on its own, which
+    costs more than the rest of a cold list answer (see docs/performance.md). The parameters
+    are documented from the same model (`query_parameters`). A repeated key counts once, with
+    its last value, as for FastAPI's scalar parameters.
+    """
+
+    async def parse(request: Request) -> Q:
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
+            raise RequestValidationError(errors) from exc
+
+    return Depends(parse)
+
+
+def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` documenting `model`'s fields as query parameters, as FastAPI would."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": field,
+                **({"description": field["description"]} if "description" in field else {}),
+            }
+            for name, field in schema["properties"].items()
+        ]
+    }
+
+
+class ListQuery(BaseModel):
+    """Query parameters every list takes. An unknown parameter is a 422, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(100, ge=1, le=500, description="Page size, 1-500.", examples=[100])
+    cursor: str | None = Field(
+        None, max_length=512, description="Opaque cursor from `meta.next` of the previous page."
+    )
 
 
 async def country_filter(
     request: Request,
     country: Annotated[
-        str | None,
-        Query(
-            description="ISO 3166-1 alpha-2 code, any case. Matches either side of a border: "
-            "`RU` lists everything on Russia's borders.",
-            examples=["LV"],
-            max_length=8,
-        ),
+        str | None, Query(description=COUNTRY_HELP, examples=["LV"], max_length=8)
     ] = None,
 ) -> str | None:
-    return await _country(request, "country", country)
-
-
-async def neighbour_filter(
-    request: Request,
-    neighbour: Annotated[
-        str | None,
-        Query(description="The non-NATO side: RU or BY, any case.", examples=["RU"], max_length=8),
-    ] = None,
-) -> str | None:
-    return await _country(request, "neighbour", neighbour)
+    return await country_code(request, "country", country)
 
 
 CountryFilter = Annotated[str | None, Depends(country_filter)]
-NeighbourFilter = Annotated[str | None, Depends(neighbour_filter)]
-
-
-async def as_of_filter(
-    as_of: Annotated[
-        str | None,
-        Query(
-            description="YYYY, YYYY-MM or YYYY-MM-DD: answer as things stood at the end of that "
-            "year, month or day, from the dated event history.",
-            examples=["2023-11"],
-            max_length=10,
-        ),
-    ] = None,
-) -> dt.date | None:
-    return partial_date_param("as_of", as_of, end=True)
-
-
-AsOf = Annotated[dt.date | None, Depends(as_of_filter)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1-500.", examples=[100])]
 CursorParam = Annotated[
@@ -163,10 +196,9 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
     return last if end else start
 
 
-def documents_response(
-    session: Session,
-    model: Any,
-    conditions: list[ColumnElement[bool]],
+async def documents_response(
+    database: Database,
+    list_filter: queries.ListFilter,
     *,
     after: str | None,
     limit: int,
@@ -177,9 +209,18 @@ def documents_response(
     `meta(total, next_cursor)` builds the page's meta. The bytes are what the response model
     would give: `{"data": [...], "meta": {...}}`.
     """
-    rows, total = queries.documents_page(session, model, conditions, after=after, limit=limit + 1)
+    dialect = database.engine.dialect
+    rows, total = await database.read(
+        lambda connection: queries.documents_page(
+            connection, dialect, list_filter, after=after, limit=limit + 1
+        ),
+        quick=list_filter.indexed,
+    )
     rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0])
-    docs = fill_missing(session, model, rows)
+    stored = [doc for _, doc in rows]
+    docs = [doc for doc in stored if doc is not None]
+    if len(docs) < len(stored):
+        docs = await database.run(lambda session: fill_missing(session, list_filter.model, rows))
     body = (
         '{"data":['
         + ",".join(docs)

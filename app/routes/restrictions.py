@@ -1,25 +1,29 @@
 """Measures on people, vehicles, goods, visas, transit and inspections."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import Field
 from sqlmodel import Session
 
 from app import presenters, queries
-from app.db import DatabaseDep, SessionDep
+from app.db import Database, SessionDep
 from app.history import StatusOnDate
-from app.models import Restriction
 from app.problems import not_found, problem_responses
 from app.routes.params import (
-    AsOf,
-    CountryFilter,
-    CursorParam,
-    Limit,
+    AS_OF_HELP,
+    COUNTRY_HELP,
+    ListQuery,
     after_cursor,
+    country_code,
     decode_cursor,
     documents_response,
     page_of,
+    partial_date_param,
+    query_model,
+    query_parameters,
 )
 from app.schemas import (
     JSON_MEDIA_TYPE,
@@ -38,54 +42,37 @@ class RestrictionsPage(Page[RestrictionOut]):
     meta: DatedMeta
 
 
-@router.get("", response_model=RestrictionsPage, responses=problem_responses(304, 422))
+class RestrictionsQuery(ListQuery):
+    country: str | None = Field(None, max_length=8, description=COUNTRY_HELP, examples=["NO"])
+    kind: RestrictionKind | None = Field(None, description="What the measure is on.")
+    status: RestrictionStatus | None = Field(None, description="Status (as of `as_of` when given).")
+    q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
+    as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
+
+
+@router.get(
+    "",
+    response_model=RestrictionsPage,
+    responses=problem_responses(304, 422),
+    openapi_extra=query_parameters(RestrictionsQuery),
+)
 async def list_restrictions(
-    db: DatabaseDep,
-    country: CountryFilter,
-    as_of: AsOf,
-    kind: Annotated[RestrictionKind | None, Query(description="What the measure is on.")] = None,
-    status: Annotated[
-        RestrictionStatus | None, Query(description="Status (as of `as_of` when given).")
-    ] = None,
-    q: Annotated[
-        str | None, Query(description="Words in the summary, any case.", max_length=200)
-    ] = None,
-    limit: Limit = 100,
-    cursor: CursorParam = None,
+    request: Request, params: Annotated[RestrictionsQuery, query_model(RestrictionsQuery)]
 ) -> Response:
     """Restrictions, each with the countries it applies to, its dates and provenance.
 
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """
-    after = decode_cursor(cursor)
-    return await db.run(
-        lambda session: _restrictions_answer(
-            session,
-            country=country,
-            as_of=as_of,
-            kind=kind,
-            status=status,
-            q=q,
-            limit=limit,
-            after=after,
-        )
+    after = decode_cursor(params.cursor)
+    country = await country_code(request, "country", params.country)
+    as_of = partial_date_param("as_of", params.as_of, end=True)
+    list_filter = queries.restriction_filter(
+        country=country,
+        kind=params.kind,
+        status=None if as_of else params.status,
+        q=params.q,
     )
-
-
-def _restrictions_answer(
-    session: Session,
-    *,
-    country: str | None,
-    as_of: dt.date | None,
-    kind: str | None,
-    status: str | None,
-    q: str | None,
-    limit: int,
-    after: str | None,
-) -> Response:
-    conditions = queries.restriction_conditions(
-        country=country, kind=kind, status=None if as_of else status, q=q
-    )
+    limit = params.limit
 
     def meta(total: int, next_cursor: str | None) -> DatedMeta:
         return DatedMeta(
@@ -95,11 +82,33 @@ def _restrictions_answer(
             as_of=as_of.isoformat() if as_of else None,
         )
 
+    database: Database = request.app.state.database
     if as_of is None:
-        return documents_response(
-            session, Restriction, conditions, after=after, limit=limit, meta=meta
+        return await documents_response(database, list_filter, after=after, limit=limit, meta=meta)
+    return await database.run(
+        lambda session: _restrictions_as_of(
+            session,
+            list_filter,
+            as_of=as_of,
+            status=params.status,
+            after=after,
+            limit=limit,
+            meta=meta,
         )
-    candidates = queries.restrictions_all(session, conditions=conditions)
+    )
+
+
+def _restrictions_as_of(
+    session: Session,
+    list_filter: queries.ListFilter,
+    *,
+    as_of: dt.date,
+    status: str | None,
+    after: str | None,
+    limit: int,
+    meta: Callable[[int, str | None], DatedMeta],
+) -> Response:
+    candidates = queries.restrictions_all(session, list_filter=list_filter)
     statuses = presenters.statuses_at(session, candidates, as_of=as_of)
     for r in candidates:
         state = statuses[r.id]

@@ -395,3 +395,41 @@ def test_statement_count_does_not_grow_with_the_page(
     many = statements(uncached_client, count_queries, f"/v1/crossings?limit=100&{query}")
     # A first page that holds every match needs no count: never more for the larger page.
     assert many <= one
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"country": "LV"},
+        {"country": "RU"},
+        {"country": "LV", "status": "closed"},
+        {"country": "RU", "status": "open"},
+        {"neighbour": "RU", "status": "restricted"},
+        {"traffic": "bus"},
+        {"country": "PL", "traffic": "bus"},
+        {"status": "open", "traffic": "car"},
+        {"country": "EE", "neighbour": "RU", "status": "open", "traffic": "car"},
+        {"q": "grebn"},
+        {"country": "LV", "q": "e"},
+    ],
+)
+def test_total_is_the_number_of_matches_when_it_is_counted(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    """limit=1 leaves matches off the first page, so meta.total comes from the tallies (or, for
+    `q`, a count), not from the page itself."""
+    matching = walk(client, "/v1/crossings", **params, limit=500)
+    first = get_ok(client, "/v1/crossings", **params, limit=1)
+    assert first["meta"]["total"] == len(matching)
+    if len(matching) > 1:
+        assert first["meta"]["next"] is not None
+
+
+def test_an_unknown_parameter_is_a_422_naming_it(client: TestClient) -> None:
+    body = assert_problem(client.get("/v1/crossings?contry=LV"), 422, "contry")
+    assert "contry" in body["detail"]
+
+
+def test_a_repeated_parameter_counts_with_its_last_value(client: TestClient) -> None:
+    assert crossing_ids(client, country=["EE", "LT"]) == crossing_ids(client, country="LT")

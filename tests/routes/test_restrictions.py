@@ -160,3 +160,27 @@ def test_statement_count_does_not_grow_with_the_page(
     many = statements(uncached_client, count_queries, f"/v1/restrictions?limit=100&{query}")
     # A first page that holds every match needs no count: never more for the larger page.
     assert many <= one
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"country": "LT"},
+        {"country": "NO", "status": "in_force"},
+        {"kind": "vehicle"},
+        {"country": "LV", "kind": "vehicle", "status": "in_force"},
+        {"q": "russian"},
+        {"country": "LT", "q": "kaliningrad"},
+    ],
+)
+def test_total_is_the_number_of_matches_when_it_is_counted(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    matching = walk(client, "/v1/restrictions", **params, limit=500)
+    assert get_ok(client, "/v1/restrictions", **params, limit=1)["meta"]["total"] == len(matching)
+
+
+def test_q_takes_like_wildcards_literally(client: TestClient) -> None:
+    assert restriction_ids(client, q="%") == set()
+    assert restriction_ids(client, q="_") == set()
