@@ -426,45 +426,53 @@ def subject_events(
     return result
 
 
-def event_conditions(
+def events_query(
     *,
     country: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     kind: str | None = None,
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+) -> tuple[SelectOfScalar[Event], Any, Any]:
+    """The timeline's events, and the (date, id) columns its order and cursor go by.
+
+    A country's timeline is read off event_country's (country, date, id) index, which holds
+    each event's date; the whole timeline off event's (date, id) or (kind, date, id).
+    """
+    query = select(Event)
+    date, key = col(Event.date_start), col(Event.id)
     if country:
-        conditions.append(
-            col(Event.id).in_(select(EventCountry.event_id).where(EventCountry.country == country))
+        query = query.join(EventCountry, col(EventCountry.event_id) == col(Event.id)).where(
+            EventCountry.country == country
         )
+        date, key = col(EventCountry.date_start), col(EventCountry.event_id)
     if date_from:
-        conditions.append(col(Event.date_start) >= date_from)
+        query = query.where(date >= date_from)
     if date_to:
-        conditions.append(col(Event.date_start) <= date_to)
+        query = query.where(date <= date_to)
     if kind:
-        conditions.append(col(Event.kind) == kind)
-    return conditions
+        query = query.where(col(Event.kind) == kind)
+    return query, date, key
 
 
 def events_page(
-    session: Session, *, conditions: list[ColumnElement[bool]], after: str | None, limit: int
+    session: Session,
+    *,
+    country: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    kind: str | None = None,
+    after: tuple[dt.date, str] | None,
+    limit: int,
 ) -> tuple[list[Event], int]:
-    """Events in date order; the cursor is '<date_start>|<id>'."""
-    total = session.exec(select(func.count()).select_from(Event).where(*conditions)).one()
-    query = select(Event).where(*conditions)
+    """Events in date order, after the (date, id) of the cursor; and how many match."""
+    query, date, key = events_query(
+        country=country, date_from=date_from, date_to=date_to, kind=kind
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     if after is not None:
-        after_date, _, after_id = after.partition("|")
-        query = query.where(
-            or_(
-                col(Event.date_start) > dt.date.fromisoformat(after_date),
-                and_(
-                    col(Event.date_start) == dt.date.fromisoformat(after_date),
-                    col(Event.id) > after_id,
-                ),
-            )
-        )
-    rows = list(session.exec(query.order_by(col(Event.date_start), col(Event.id)).limit(limit)))
+        after_date, after_id = after
+        query = query.where(or_(date > after_date, and_(date == after_date, key > after_id)))
+    rows = list(session.exec(query.order_by(date, key).limit(limit)))
     return rows, total
 
 

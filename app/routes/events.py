@@ -46,15 +46,13 @@ def list_events(
     end = partial_date_param("to", date_to, end=True)
     if start and end and start > end:
         raise invalid_parameter("from", "is after `to`")
-    after = decode_cursor(cursor)
-    if after is not None and not _valid_event_cursor(after):
-        raise invalid_parameter("cursor", "not a cursor this API issued")
     rows, total = queries.events_page(
         session,
-        conditions=queries.event_conditions(
-            country=country, date_from=start, date_to=end, kind=kind
-        ),
-        after=after,
+        country=country,
+        date_from=start,
+        date_to=end,
+        kind=kind,
+        after=_event_cursor(decode_cursor(cursor)),
         limit=limit + 1,
     )
     rows, next_cursor = page_of(
@@ -70,10 +68,14 @@ def list_events(
     )
 
 
-def _valid_event_cursor(after: str) -> bool:
-    day, sep, _ = after.partition("|")
+def _event_cursor(after: str | None) -> tuple[dt.date, str] | None:
+    """The (date, id) an events page starts after: a cursor is '<date>|<id>'."""
+    if after is None:
+        return None
+    day, sep, event_id = after.partition("|")
     try:
-        dt.date.fromisoformat(day)
+        if sep:
+            return dt.date.fromisoformat(day), event_id
     except ValueError:
-        return False
-    return bool(sep)
+        pass
+    raise invalid_parameter("cursor", "not a cursor this API issued")
