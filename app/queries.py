@@ -6,7 +6,7 @@ records needs (citations, aliases, countries) in one query per kind, never one p
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -322,15 +322,6 @@ def crossing(session: Session, *, crossing_id: str) -> Crossing | None:
     return session.get(Crossing, crossing_id)
 
 
-def crossings_of_borders(session: Session, *, border_ids: Iterable[str]) -> list[Crossing]:
-    ids = list(border_ids)
-    return list(
-        session.exec(
-            select(Crossing).where(col(Crossing.border_id).in_(ids)).order_by(col(Crossing.id))
-        )
-    )
-
-
 def load_aliases(session: Session, *, crossing_ids: Sequence[str]) -> dict[str, list[str]]:
     result: dict[str, list[str]] = defaultdict(list)
     rows = session.exec(
@@ -356,16 +347,31 @@ def load_traffic(session: Session, *, crossing_ids: Sequence[str]) -> dict[str, 
 
 
 def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Crossings per status for each border."""
+    """Crossings per status for each border (a border's id is `<country>-<neighbour>`)."""
     result: dict[str, dict[str, int]] = defaultdict(dict)
     rows = session.exec(
-        select(Crossing.border_id, Crossing.status, func.count())
-        .where(col(Crossing.border_id).in_(border_ids))
-        .group_by(Crossing.border_id, Crossing.status)
+        select(
+            CrossingTally.country, CrossingTally.neighbour, CrossingTally.status, CrossingTally.n
+        ).where(
+            CrossingTally.mode == "",
+            col(CrossingTally.n) > 0,
+            (col(CrossingTally.country) + "-" + col(CrossingTally.neighbour)).in_(border_ids),
+        )
     )
-    for border_id, status, count in rows:
-        result[border_id][status] = count
+    for country, neighbour, status, n in rows:
+        result[f"{country}-{neighbour}"][status] = n
     return result
+
+
+def first_records(session: Session, *, list_filter: ListFilter, limit: int) -> list[Any]:
+    """The first `limit` records of a list, in id order."""
+    return list(session.exec(list_filter.records().limit(limit)))
+
+
+def total_of(session: Session, *, list_filter: ListFilter) -> int:
+    """How many records a list has (from the tallies where it can)."""
+    query = _count_statement(list_filter.model, list_filter.shape).params(**list_filter.values)
+    return int(session.execute(query).scalar_one())
 
 
 # --- provenance and events ------------------------------------------------------------------
@@ -474,20 +480,6 @@ def events_page(
         query = query.where(or_(date > after_date, and_(date == after_date, key > after_id)))
     rows = list(session.exec(query.order_by(date, key).limit(limit)))
     return rows, total
-
-
-def events_of_countries(session: Session, *, codes: Sequence[str]) -> list[Event]:
-    return list(
-        session.exec(
-            select(Event)
-            .where(
-                col(Event.id).in_(
-                    select(EventCountry.event_id).where(col(EventCountry.country).in_(codes))
-                )
-            )
-            .order_by(col(Event.date_start), col(Event.id))
-        )
-    )
 
 
 def load_countries(

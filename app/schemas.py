@@ -231,9 +231,23 @@ class BorderOut(BaseModel):
     provenance: list[Provenance]
 
 
+class EmbeddedList(BaseModel):
+    """A list a detail answer embeds: its first records only; `url` pages through them all."""
+
+    total: int = Field(description="How many records the list has.")
+    url: str = Field(description="The list endpoint that pages through all of them.")
+
+
+EMBEDDED_LIMIT = 100
+
+
 class BorderDetail(BorderOut):
-    crossings: list[CrossingOut]
+    crossings: list[CrossingOut] = Field(
+        description=f"The border's first {EMBEDDED_LIMIT} crossings by id; `lists.crossings` "
+        "says how many there are and where to page through them."
+    )
     history: list[EventOut]
+    lists: dict[str, EmbeddedList]
 
 
 class CountryOut(BaseModel):
@@ -245,10 +259,16 @@ class CountryOut(BaseModel):
 class CountryDetail(CountryOut):
     borders: list[BorderOut]
     crossing_counts: CrossingCounts
-    crossings: list[CrossingOut]
-    restrictions: list[RestrictionOut]
-    fortifications: list[FortificationOut]
-    events: list[EventOut]
+    crossings: list[CrossingOut] = Field(description=f"The first {EMBEDDED_LIMIT}, by id.")
+    restrictions: list[RestrictionOut] = Field(description=f"The first {EMBEDDED_LIMIT}, by id.")
+    fortifications: list[FortificationOut] = Field(
+        description=f"The first {EMBEDDED_LIMIT}, by id."
+    )
+    events: list[EventOut] = Field(description=f"The first {EMBEDDED_LIMIT}, oldest first.")
+    lists: dict[str, EmbeddedList] = Field(
+        description="For each embedded list: how many records it has, and the list endpoint "
+        "that pages through them all."
+    )
 
 
 class SourceOut(BaseModel):

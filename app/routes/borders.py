@@ -8,7 +8,7 @@ from app import presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
 from app.routes.params import CountryFilter
-from app.schemas import BorderDetail, BorderOut, Meta, Page
+from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Meta, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
 
@@ -35,10 +35,18 @@ def get_border(
     if border is None:
         raise not_found("border", border_id)
     (out,) = presenters.borders(session, [border])
+    crossings = queries.crossing_filter(country=border.country, neighbour=border.neighbour)
     return BorderDetail(
         **out.model_dump(),
         crossings=presenters.crossings(
-            session, queries.crossings_of_borders(session, border_ids=[border.id])
+            session,
+            queries.first_records(session, list_filter=crossings, limit=EMBEDDED_LIMIT),
         ),
         history=presenters.history_of(session, subject_type="border", subject_id=border.id),
+        lists={
+            "crossings": EmbeddedList(
+                total=sum(out.crossing_counts.model_dump().values()),
+                url=f"/v1/crossings?country={border.country}&neighbour={border.neighbour}",
+            )
+        },
     )

@@ -7,7 +7,15 @@ from fastapi import APIRouter, Path
 from app import presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
-from app.schemas import CountryDetail, CountryOut, CrossingCounts, Meta, Page
+from app.schemas import (
+    EMBEDDED_LIMIT,
+    CountryDetail,
+    CountryOut,
+    CrossingCounts,
+    EmbeddedList,
+    Meta,
+    Page,
+)
 
 router = APIRouter(prefix="/countries", tags=["countries"])
 
@@ -31,30 +39,46 @@ def get_country(
     country = queries.country(session, code=code.upper())
     if country is None:
         raise not_found("country", code)
-    borders = queries.borders(session, country=country.code)
-    crossings = queries.crossings_of_borders(session, border_ids=[b.id for b in borders])
+    code = country.code
+    neighbour_side = country.role == "neighbour"
+    borders = queries.borders(session, country=code)
+    out = presenters.borders(session, borders)
     counts = CrossingCounts()
-    for c in crossings:
-        setattr(counts, c.status, getattr(counts, c.status) + 1)
-    restrictions = queries.restrictions_all(
-        session, list_filter=queries.restriction_filter(country=country.code)
-    )
-    fortifications = queries.fortifications_all(
-        session,
-        list_filter=queries.fortification_filter(
-            country=country.code, country_is_neighbour=country.role == "neighbour"
+    for border in out:
+        for status, n in border.crossing_counts.model_dump().items():
+            setattr(counts, status, getattr(counts, status) + n)
+    lists = {
+        "crossings": queries.crossing_filter(country=code, country_is_neighbour=neighbour_side),
+        "restrictions": queries.restriction_filter(country=code),
+        "fortifications": queries.fortification_filter(
+            country=code, country_is_neighbour=neighbour_side
         ),
+    }
+    first = {
+        name: queries.first_records(session, list_filter=list_filter, limit=EMBEDDED_LIMIT)
+        for name, list_filter in lists.items()
+    }
+    events, events_total = queries.events_page(
+        session, country=code, after=None, limit=EMBEDDED_LIMIT
     )
     return CountryDetail(
-        code=country.code,
+        code=code,
         name=country.name,
         role=country.role,
-        borders=presenters.borders(session, borders),
+        borders=out,
         crossing_counts=counts,
-        crossings=presenters.crossings(session, crossings),
-        restrictions=presenters.restrictions(session, restrictions),
-        fortifications=presenters.fortifications(session, fortifications),
-        events=presenters.events(
-            session, queries.events_of_countries(session, codes=[country.code])
-        ),
+        crossings=presenters.crossings(session, first["crossings"]),
+        restrictions=presenters.restrictions(session, first["restrictions"]),
+        fortifications=presenters.fortifications(session, first["fortifications"]),
+        events=presenters.events(session, events),
+        lists={
+            **{
+                name: EmbeddedList(
+                    total=queries.total_of(session, list_filter=list_filter),
+                    url=f"/v1/{name}?country={code}",
+                )
+                for name, list_filter in lists.items()
+            },
+            "events": EmbeddedList(total=events_total, url=f"/v1/events?country={code}"),
+        },
     )

@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from fastapi.testclient import TestClient
@@ -75,6 +76,12 @@ def get_ok(client: TestClient, url: str, **params: Any) -> Any:
     response = client.get(url, params=params)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def walk_url(client: TestClient, url: str) -> list[dict[str, Any]]:
+    """`walk` for a URL with its query string, as the API gives it in `lists`."""
+    path, _, query = url.partition("?")
+    return walk(client, path, **dict(parse_qsl(query)))
 
 
 def walk(client: TestClient, url: str, **params: Any) -> list[dict[str, Any]]:

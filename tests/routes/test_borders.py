@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.routes import borders
 from tests.routes.checks import (
     assert_all_cited,
     assert_cited,
@@ -11,6 +12,7 @@ from tests.routes.checks import (
     get_ok,
     ids,
     statements,
+    walk_url,
 )
 
 ALL_BORDERS = ["EE-RU", "FI-RU", "LT-RU", "LV-RU", "NO-RU", "PL-BY", "PL-RU"]
@@ -119,3 +121,14 @@ def test_statement_count_does_not_grow_with_the_number_of_borders(
     one = statements(uncached_client, count_queries, "/v1/borders?country=NO")
     six = statements(uncached_client, count_queries, "/v1/borders?country=RU")
     assert one == six
+
+
+def test_the_crossings_of_a_border_say_how_many_and_where_to_page(
+    uncached_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "/v1/crossings?country=EE&neighbour=RU"
+    estonia = get_ok(uncached_client, "/v1/borders/EE-RU")
+    assert estonia["lists"]["crossings"] == {"total": 3, "url": url}
+    assert ids(estonia["crossings"]) == ids(walk_url(uncached_client, url))
+    monkeypatch.setattr(borders, "EMBEDDED_LIMIT", 1)
+    assert ids(get_ok(uncached_client, "/v1/borders/EE-RU")["crossings"]) == ["koidula"]

@@ -3,7 +3,16 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.routes.checks import assert_all_cited, assert_problem, get_ok, ids, statements
+from app.routes import countries
+from tests.routes.checks import (
+    assert_all_cited,
+    assert_problem,
+    get_ok,
+    ids,
+    statements,
+    walk,
+    walk_url,
+)
 
 
 def test_every_country_the_records_name_is_listed_with_its_role(client: TestClient) -> None:
@@ -106,3 +115,24 @@ def test_statement_count_does_not_grow_with_the_country(
     small = statements(uncached_client, count_queries, "/v1/countries/NO")
     large = statements(uncached_client, count_queries, "/v1/countries/LV")
     assert small == large
+
+
+def test_each_embedded_list_says_how_many_there_are_and_where_to_page(
+    client: TestClient,
+) -> None:
+    latvia = get_ok(client, "/v1/countries/LV")
+    for name in ("crossings", "restrictions", "fortifications", "events"):
+        listed = latvia["lists"][name]
+        assert listed["url"] == f"/v1/{name}?country=LV"
+        assert listed["total"] == len(latvia[name]) == len(walk_url(client, listed["url"]))
+
+
+def test_a_large_country_embeds_only_the_first_records(
+    uncached_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(countries, "EMBEDDED_LIMIT", 2)
+    russia = get_ok(uncached_client, "/v1/countries/RU")
+    assert ids(russia["crossings"]) == ids(walk(uncached_client, "/v1/crossings", country="RU"))[:2]
+    assert russia["lists"]["crossings"]["total"] == 12
+    assert len(russia["events"]) == 2
+    assert russia["lists"]["events"]["total"] > 2
