@@ -2,7 +2,7 @@
 queries (aliases, citations, events ...), so no list costs one query per record."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -39,9 +39,9 @@ def provenance(rows: Sequence[dict[str, Any]]) -> list[Provenance]:
     return [Provenance.model_validate(row) for row in rows]
 
 
-def attested(rows: Sequence[dict[str, Any]]) -> dt.date | None:
+def attested(published: Sequence[str]) -> dt.date | None:
     """The earliest publication date among a record's citing articles."""
-    dates = [period_start(row["published"]) for row in rows if row["published"]]
+    dates = [period_start(value) for value in published]
     return min((d for d in dates if d is not None), default=None)
 
 
@@ -75,17 +75,56 @@ def statuses_at(
         return {}
     record_type = RECORD_TYPES[type(rows[0])]
     ids = [r.id for r in rows]
-    history = queries.subject_events(session, subject_type=record_type, subject_ids=ids)
-    cited = queries.load_provenance(session, record_type=record_type, record_ids=ids)
+    changes = queries.status_changes(session, subject_type=record_type, subject_ids=ids)
+    published = queries.published_dates(session, record_type=record_type, record_ids=ids)
     return {
         r.id: status_at(
             current=current_status(r),
-            changes=history.get(r.id, []),
-            attested=attested(cited[r.id]),
+            changes=changes.get(r.id, []),
+            attested=attested(published.get(r.id, [])),
             as_of=as_of,
         )
         for r in rows
     }
+
+
+AS_OF_BATCH = 500
+
+
+def page_as_of(
+    session: Session,
+    list_filter: queries.ListFilter,
+    *,
+    as_of: dt.date,
+    keep: Callable[[Any, StatusOnDate | None], bool],
+    after: str | None,
+    limit: int,
+) -> tuple[list[Any], dict[str, StatusOnDate | None], int]:
+    """Up to `limit` records after `after` whose status on `as_of` passes `keep`, their
+    statuses, and how many records pass in all.
+
+    A status on a date comes from each record's history, so the records are walked in id
+    order, `AS_OF_BATCH` at a time: memory stays bounded, and the total costs one pass.
+    """
+    page: list[Any] = []
+    statuses: dict[str, StatusOnDate | None] = {}
+    total = 0
+    last: str | None = None
+    while True:
+        batch = queries.records_after(
+            session, list_filter=list_filter, after=last, limit=AS_OF_BATCH
+        )
+        found = statuses_at(session, batch, as_of=as_of)
+        for record in batch:
+            if not keep(record, found[record.id]):
+                continue
+            total += 1
+            if (after is None or record.id > after) and len(page) < limit:
+                page.append(record)
+                statuses[record.id] = found[record.id]
+        if len(batch) < AS_OF_BATCH:
+            return page, statuses, total
+        last = batch[-1].id
 
 
 def crossings(

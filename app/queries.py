@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from anyascii import anyascii
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, SQLModel, col, select
@@ -412,6 +413,67 @@ def load_provenance(
             }
         )
     return result
+
+
+def status_changes(
+    session: Session, *, subject_type: str, subject_ids: Sequence[str]
+) -> dict[str, list[Any]]:
+    """The dated status changes of each subject, oldest first: what `status_at` reads."""
+    result: dict[str, list[Any]] = defaultdict(list)
+    if not subject_ids:
+        return result
+    rows = session.execute(
+        sa_select(
+            col(Event.subject_id),
+            col(Event.date),
+            col(Event.date_start),
+            col(Event.date_inferred),
+            col(Event.date_note),
+            col(Event.status_before),
+            col(Event.status_after),
+        )
+        .where(
+            col(Event.subject_type) == subject_type,
+            col(Event.subject_id).in_(subject_ids),
+            col(Event.status_after).is_not(None),
+        )
+        .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
+    )
+    for row in rows:
+        result[row.subject_id].append(row)
+    return result
+
+
+def published_dates(
+    session: Session, *, record_type: str, record_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The publication dates of the articles citing each record."""
+    result: dict[str, list[str]] = defaultdict(list)
+    if not record_ids:
+        return result
+    rows = session.execute(
+        select(Citation.record_id, Source.published)
+        .distinct()
+        .join(Source, col(Source.file) == col(Citation.source_file))
+        .where(
+            Citation.record_type == record_type,
+            col(Citation.record_id).in_(record_ids),
+            col(Source.published).is_not(None),
+        )
+    )
+    for record_id, published in rows:
+        result[record_id].append(published)
+    return result
+
+
+def records_after(
+    session: Session, *, list_filter: ListFilter, after: str | None, limit: int
+) -> list[Any]:
+    """Up to `limit` records of a list after the id `after`, in id order."""
+    query = list_filter.records()
+    if after is not None:
+        query = query.where(col(list_filter.model.id) > after)
+    return list(session.exec(query.limit(limit)))
 
 
 def subject_events(

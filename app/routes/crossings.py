@@ -10,13 +10,11 @@ from sqlmodel import Session
 
 from app import presenters, queries
 from app.db import Database, SessionDep
-from app.history import StatusOnDate
 from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
-    after_cursor,
     country_code,
     decode_cursor,
     documents_response,
@@ -131,16 +129,24 @@ def _crossings_as_of(
     limit: int,
     meta: Callable[[int, str | None], CrossingsMeta],
 ) -> Response:
-    # The status on a date comes from each crossing's history, so filter before paging.
-    candidates = queries.crossings_all(session, list_filter=list_filter)
-    statuses = presenters.statuses_at(session, candidates, as_of=as_of)
-    matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
-    rows, next_cursor = page_of(
-        after_cursor(matching, after=after, limit=limit), limit=limit, key=lambda c: c.id
-    )
+    if status is None:
+        # Every crossing is listed, `unknown` where the sources say nothing for that date.
+        rows = queries.records_after(session, list_filter=list_filter, after=after, limit=limit + 1)
+        statuses = presenters.statuses_at(session, rows, as_of=as_of)
+        total = queries.total_of(session, list_filter=list_filter)
+    else:
+        rows, statuses, total = presenters.page_as_of(
+            session,
+            list_filter,
+            as_of=as_of,
+            keep=lambda _crossing, state: (state.status if state else "unknown") == status,
+            after=after,
+            limit=limit + 1,
+        )
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
     page = CrossingsPage(
         data=presenters.crossings(session, rows, statuses=statuses),
-        meta=meta(len(matching), next_cursor),
+        meta=meta(total, next_cursor),
     )
     return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
 
@@ -149,11 +155,6 @@ NO_NAMED_CROSSING = (
     "The sources name no checkpoint on this border; its border-level status is in "
     "meta.border_statuses."
 )
-
-
-def _status(statuses: dict[str, StatusOnDate | None], record_id: str) -> str:
-    state = statuses[record_id]
-    return state.status if state else "unknown"
 
 
 def _unnamed_border_statuses(

@@ -5,7 +5,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable, Hashable
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -152,18 +152,6 @@ def page_of(rows: list[R], *, limit: int, key: Callable[[R], str]) -> tuple[list
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], encode_cursor(key(rows[limit - 1]))
-
-
-class HasId(Protocol):
-    id: str
-
-
-Keyed = TypeVar("Keyed", bound=HasId)
-
-
-def after_cursor(rows: list[Keyed], *, after: str | None, limit: int) -> list[Keyed]:
-    """Up to `limit + 1` rows after the cursor's id, from rows already filtered in memory."""
-    return [r for r in rows if after is None or r.id > after][: limit + 1]
 
 
 def encode_cursor(after: str) -> str:

@@ -11,12 +11,12 @@ from sqlmodel import Session
 from app import presenters, queries
 from app.db import Database, SessionDep
 from app.history import StatusOnDate
+from app.models import Restriction
 from app.problems import not_found, problem_responses
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
-    after_cursor,
     country_code,
     decode_cursor,
     documents_response,
@@ -108,24 +108,28 @@ def _restrictions_as_of(
     limit: int,
     meta: Callable[[int, str | None], DatedMeta],
 ) -> Response:
-    candidates = queries.restrictions_all(session, list_filter=list_filter)
-    statuses = presenters.statuses_at(session, candidates, as_of=as_of)
-    for r in candidates:
-        state = statuses[r.id]
-        if state and state.status == "in_force" and r.until_start and r.until_start <= as_of:
-            statuses[r.id] = StatusOnDate("lifted", r.until)
-    # A measure that didn't exist yet on that date is not listed.
-    matching = [
-        r
-        for r in candidates
-        if (state := statuses[r.id]) is not None and status in (None, state.status)
-    ]
-    rows, next_cursor = page_of(
-        after_cursor(matching, after=after, limit=limit), limit=limit, key=lambda r: r.id
+    def then(restriction: Restriction, state: StatusOnDate | None) -> StatusOnDate | None:
+        """Its status on the date; None if it did not exist yet (then it is not listed)."""
+        until = restriction.until_start
+        if state and state.status == "in_force" and until and until <= as_of:
+            return StatusOnDate("lifted", restriction.until)
+        return state
+
+    rows, statuses, total = presenters.page_as_of(
+        session,
+        list_filter,
+        as_of=as_of,
+        keep=lambda r, state: (
+            (found := then(r, state)) is not None and status in (None, found.status)
+        ),
+        after=after,
+        limit=limit + 1,
     )
+    statuses = {r.id: then(r, statuses[r.id]) for r in rows}
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
     page = RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),
-        meta=meta(len(matching), next_cursor),
+        meta=meta(total, next_cursor),
     )
     return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
 

@@ -3,6 +3,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from app import presenters
 from tests.routes.checks import (
     assert_all_cited,
     assert_cited,
@@ -184,3 +185,12 @@ def test_total_is_the_number_of_matches_when_it_is_counted(
 def test_q_takes_like_wildcards_literally(client: TestClient) -> None:
     assert restriction_ids(client, q="%") == set()
     assert restriction_ids(client, q="_") == set()
+
+
+@pytest.mark.parametrize("as_of", ["2022-05", "2023-10", "2025"])
+def test_as_of_pages_are_the_same_whatever_the_batch_walked(
+    uncached_client: TestClient, monkeypatch: pytest.MonkeyPatch, as_of: str
+) -> None:
+    whole = walk(uncached_client, "/v1/restrictions", as_of=as_of, limit=500)
+    monkeypatch.setattr(presenters, "AS_OF_BATCH", 3)
+    assert walk(uncached_client, "/v1/restrictions", as_of=as_of, limit=2) == whole
