@@ -243,8 +243,8 @@ def _count_statement(model: Any, shape: tuple[str, ...]) -> Select[Any]:
     tally = TALLIES.get(model)
     if tally is not None and set(shape) <= set(tally[1]):
         table, columns, unset = tally
-        given = {columns[name]: name for name in shape}
-        conditions = [getattr(table, column) == bindparam(name) for column, name in given.items()]
+        conditions = [getattr(table, columns[name]) == bindparam(name) for name in shape]
+        given = {columns[name] for name in shape}
         conditions += [
             getattr(table, column) == literal(value)
             for column, value in unset.items()
@@ -254,14 +254,14 @@ def _count_statement(model: Any, shape: tuple[str, ...]) -> Select[Any]:
     return select(func.count()).select_from(model).where(*_where(model, shape, driving=None))
 
 
-def documents_query(model: Any, list_filter: ListFilter, *, after: bool) -> Select[Any]:
-    """The page query of a document-backed list (for EXPLAIN in the tests)."""
-    return _page_statement(model, list_filter.shape, after=after)
+def documents_query(list_filter: ListFilter, *, after: bool) -> Select[Any]:
+    """The page query of a document-backed list, its values unbound (for EXPLAIN)."""
+    return _page_statement(list_filter.model, list_filter.shape, after=after)
 
 
-def count_query(model: Any, list_filter: ListFilter) -> Select[Any]:
-    """The query behind a list's `meta.total` (for EXPLAIN in the tests)."""
-    return _count_statement(model, list_filter.shape)
+def count_query(list_filter: ListFilter) -> Select[Any]:
+    """The query behind a list's `meta.total`, its values unbound (for EXPLAIN)."""
+    return _count_statement(list_filter.model, list_filter.shape)
 
 
 def documents_page(
@@ -276,13 +276,12 @@ def documents_page(
 
     The count is skipped when a first page came back short: then it holds them all.
     """
-    model = list_filter.model
     values = list_filter.values
-    page = prepared(dialect, _page_statement(model, list_filter.shape, after=after is not None))
+    page = prepared(dialect, documents_query(list_filter, after=after is not None))
     rows = page.fetch(connection, {**values, "after": after, "limit": limit})
     if after is None and len(rows) < limit:
         return rows, len(rows)
-    count = prepared(dialect, _count_statement(model, list_filter.shape))
+    count = prepared(dialect, count_query(list_filter))
     return rows, int(count.fetch(connection, values)[0][0])
 
 
@@ -371,7 +370,7 @@ def first_records(session: Session, *, list_filter: ListFilter, limit: int) -> l
 
 def total_of(session: Session, *, list_filter: ListFilter) -> int:
     """How many records a list has (from the tallies where it can)."""
-    query = _count_statement(list_filter.model, list_filter.shape).params(**list_filter.values)
+    query = count_query(list_filter).params(**list_filter.values)
     return int(session.execute(query).scalar_one())
 
 

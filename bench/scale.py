@@ -404,8 +404,8 @@ def list_queries(item: ListQuery) -> tuple[Select[Any], Select[Any]]:
     """The page and count queries app.queries.documents_page runs for this list."""
     list_filter = item.list_filter()
     values = {**list_filter.values, "limit": PAGE + 1}
-    page = queries.documents_query(item.model, list_filter, after=False).params(**values)
-    count = queries.count_query(item.model, list_filter).params(**values)
+    page = queries.documents_query(list_filter, after=False).params(**values)
+    count = queries.count_query(list_filter).params(**values)
     return page, count
 
 

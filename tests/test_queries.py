@@ -74,7 +74,7 @@ def bound(query: Select[Any], list_filter: queries.ListFilter) -> Select[Any]:
 @pytest.mark.parametrize("after", [False, True], ids=["first page", "next page"])
 def test_every_list_filter_uses_an_index(seeded_engine: Engine, name: str, after: bool) -> None:
     list_filter = LIST_QUERIES[name]
-    query = queries.documents_query(list_filter.model, list_filter, after=after)
+    query = queries.documents_query(list_filter, after=after)
     assert_uses_indexes(seeded_engine, bound(query, list_filter))
 
 
@@ -86,14 +86,14 @@ def test_crossing_and_restriction_totals_read_only_a_tally(name: str) -> None:
     """A tally has a row per border side, status and mode (or country, kind and status),
     however many records there are: summing it costs the same at any size."""
     list_filter = LIST_QUERIES[name]
-    query = queries.count_query(list_filter.model, list_filter)
+    query = queries.count_query(list_filter)
     assert [t.name for t in query.get_final_froms()] in (["crossing_tally"], ["restriction_tally"])
 
 
 @pytest.mark.parametrize("name", [n for n in LIST_QUERIES if n not in TALLIED])
 def test_every_other_list_count_uses_an_index(seeded_engine: Engine, name: str) -> None:
     list_filter = LIST_QUERIES[name]
-    query = queries.count_query(list_filter.model, list_filter)
+    query = queries.count_query(list_filter)
     assert_uses_indexes(seeded_engine, bound(query, list_filter))
 
 
@@ -117,5 +117,5 @@ def test_every_list_reads_its_page_in_id_order_from_the_index(
     if seeded_engine.dialect.name != "sqlite":
         pytest.skip("SQLite reports sorting in its plan; PostgreSQL's is checked by EXPLAIN above")
     for name, list_filter in LIST_QUERIES.items():
-        query = queries.documents_query(list_filter.model, list_filter, after=True)
+        query = queries.documents_query(list_filter, after=True)
         assert "TEMP B-TREE" not in plan(seeded_engine, bound(query, list_filter)), name

@@ -447,3 +447,11 @@ def test_as_of_pages_are_the_same_whatever_the_batch_walked(
     walked = walk(uncached_client, "/v1/crossings", as_of=as_of, status=status, limit=1)
     assert walked == whole
     assert all(c["status"] == status for c in walked)
+
+
+def test_a_country_on_one_side_and_another_neighbour_match_nothing_on_every_page(
+    client: TestClient,
+) -> None:
+    cursor = get_ok(client, "/v1/crossings", limit=1)["meta"]["next"]
+    body = get_ok(client, "/v1/crossings", country="BY", neighbour="RU", cursor=cursor)
+    assert (body["data"], body["meta"]["total"]) == ([], 0)
