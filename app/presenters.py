@@ -12,6 +12,7 @@ from app.dates import period_start
 from app.history import StatusOnDate, status_at
 from app.models import (
     Border,
+    Citation,
     Crossing,
     Event,
     EventCountry,
@@ -20,9 +21,11 @@ from app.models import (
     FortificationCountry,
     Restriction,
     RestrictionCountry,
+    Sentence,
 )
 from app.schemas import (
     BorderOut,
+    CitedBy,
     ClaimOut,
     CrossingCounts,
     CrossingOut,
@@ -31,6 +34,7 @@ from app.schemas import (
     FortificationOut,
     Provenance,
     RestrictionOut,
+    SentenceOut,
     Subject,
 )
 
@@ -280,3 +284,19 @@ def facts_about(session: Session, *, subject_type: str, subject_id: str) -> list
     """The facts stated about one record, each claim with its provenance."""
     found = queries.facts_of(session, subject_type=subject_type, subject_ids=[subject_id])
     return facts(session, found.get(subject_id, []))
+
+
+def sentence(row: Sentence, citations: Sequence[Citation]) -> SentenceOut:
+    """A sentence of an article and the records citing it."""
+    return SentenceOut(
+        source_file=row.source_file,
+        sentence_index=row.sentence_index,
+        kind=row.kind,
+        text=row.text,
+        char_start=row.char_start,
+        char_end=row.char_end,
+        cited_by=[
+            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
+            for c in citations
+        ],
+    )

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app import presenters, queries
+from app import answers, presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
 from app.routes.params import CountryFilter
-from app.schemas import BorderDetail, BorderOut, Meta, Page
+from app.schemas import BorderDetail, BorderOut, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
 
@@ -16,11 +16,7 @@ router = APIRouter(prefix="/borders", tags=["borders"])
 @router.get("", response_model=Page[BorderOut], responses=problem_responses(304, 422))
 def list_borders(session: SessionDep, country: CountryFilter) -> Page[BorderOut]:
     """Every border between a NATO country and Russia or Belarus, with its status and facts."""
-    rows = queries.borders(session, country=country)
-    return Page[BorderOut](
-        data=presenters.borders(session, rows),
-        meta=Meta(total=len(rows), limit=len(rows), next=None),
-    )
+    return answers.borders(session, country=country)
 
 
 @router.get("/{border_id}", response_model=BorderDetail, responses=problem_responses(304, 404))

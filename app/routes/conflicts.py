@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from app import presenters, queries
+from app import answers
 from app.db import SessionDep
+from app.paging import decode_cursor
 from app.problems import problem_responses
-from app.routes.params import CursorParam, Limit, decode_cursor, page_of
-from app.schemas import FactOut, Meta, Page
+from app.routes.params import CursorParam, Limit
+from app.schemas import FactOut, Page
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
@@ -16,9 +17,4 @@ def list_conflicts(
     session: SessionDep, limit: Limit = 100, cursor: CursorParam = None
 ) -> Page[FactOut]:
     """Every disagreement between sources: each claim with provenance, the preferred one, why."""
-    rows, total = queries.disputed_facts_page(session, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id)
-    return Page[FactOut](
-        data=presenters.facts(session, rows),
-        meta=Meta(total=total, limit=limit, next=next_cursor),
-    )
+    return answers.conflicts(session, limit=limit, after=decode_cursor(cursor))

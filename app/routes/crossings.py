@@ -1,39 +1,24 @@
 """Border checkpoints."""
 
-import datetime as dt
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlmodel import Session
 
-from app import presenters, queries
+from app import answers, presenters, queries
 from app.db import DatabaseDep, SessionDep
-from app.history import StatusOnDate
-from app.models import Crossing
-from app.problems import invalid_parameter, not_found, problem_responses
+from app.paging import decode_cursor
+from app.problems import not_found, problem_responses
 from app.routes.params import (
     AsOf,
     CountryFilter,
     CursorParam,
     Limit,
     NeighbourFilter,
-    after_cursor,
     country_roles,
-    decode_cursor,
-    documents_response,
     memo,
-    page_of,
 )
-from app.schemas import (
-    JSON_MEDIA_TYPE,
-    BorderStatusNote,
-    CrossingDetail,
-    CrossingsMeta,
-    CrossingsPage,
-    CrossingStatus,
-    Traffic,
-)
-from app.seed import fold
+from app.schemas import JSON_MEDIA_TYPE, CrossingDetail, CrossingsPage, CrossingStatus, Traffic
 
 router = APIRouter(prefix="/crossings", tags=["crossings"])
 
@@ -62,128 +47,23 @@ async def list_crossings(
 ) -> Response:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
     after = decode_cursor(cursor)
-    q_key = fold(q) if q is not None else None
-    if q is not None and not q_key:
-        raise invalid_parameter("q", "needs at least one letter or digit")
     neighbour_side = country is not None and (await country_roles(request))[country] == "neighbour"
-    return await db.run(
-        lambda session: _crossings_answer(
-            request,
+    body = await db.run(
+        lambda session: answers.crossings(
             session,
             country=country,
-            neighbour_side=neighbour_side,
+            country_is_neighbour=neighbour_side,
             neighbour=neighbour,
             as_of=as_of,
             status=status,
             traffic=traffic,
-            q_key=q_key,
+            q=q,
             limit=limit,
             after=after,
+            remember=partial(memo, request),
         )
     )
-
-
-def _crossings_answer(
-    request: Request,
-    session: Session,
-    *,
-    country: str | None,
-    neighbour_side: bool,
-    neighbour: str | None,
-    as_of: dt.date | None,
-    status: str | None,
-    traffic: str | None,
-    q_key: str | None,
-    limit: int,
-    after: str | None,
-) -> Response:
-    conditions = queries.crossing_conditions(
-        country=country,
-        country_is_neighbour=neighbour_side,
-        neighbour=neighbour,
-        status=None if as_of else status,
-        traffic=traffic,
-        q_key=q_key,
-    )
-    notes: list[BorderStatusNote] = []
-    if q_key is None and traffic is None:
-        notes = [
-            note
-            for note in memo(
-                request,
-                ("unnamed_borders", country, neighbour, as_of),
-                lambda: _unnamed_border_statuses(session, country, neighbour, as_of),
-            )
-            if status is None or note.status == status
-        ]
-
-    def meta(total: int, next_cursor: str | None) -> CrossingsMeta:
-        return CrossingsMeta(
-            total=total,
-            limit=limit,
-            next=next_cursor,
-            as_of=as_of.isoformat() if as_of else None,
-            border_statuses=notes,
-            note=NO_NAMED_CROSSING if notes and total == 0 else None,
-        )
-
-    if as_of is None:
-        return documents_response(
-            session, Crossing, conditions, after=after, limit=limit, meta=meta
-        )
-    # The status on a date comes from each crossing's history, so filter before paging.
-    candidates = queries.crossings_all(session, conditions=conditions)
-    statuses = presenters.statuses_at(session, candidates, as_of=as_of)
-    matching = [c for c in candidates if status is None or _status(statuses, c.id) == status]
-    rows, next_cursor = page_of(
-        after_cursor(matching, after=after, limit=limit), limit=limit, key=lambda c: c.id
-    )
-    page = CrossingsPage(
-        data=presenters.crossings(session, rows, statuses=statuses),
-        meta=meta(len(matching), next_cursor),
-    )
-    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
-
-
-NO_NAMED_CROSSING = (
-    "The sources name no checkpoint on this border; its border-level status is in "
-    "meta.border_statuses."
-)
-
-
-def _status(statuses: dict[str, StatusOnDate | None], record_id: str) -> str:
-    state = statuses[record_id]
-    return state.status if state else "unknown"
-
-
-def _unnamed_border_statuses(
-    session: SessionDep, country: str | None, neighbour: str | None, as_of: dt.date | None
-) -> list[BorderStatusNote]:
-    """Border-level statuses of the borders in scope whose checkpoints no source names."""
-    borders = [
-        b
-        for b in queries.borders(session, country=country)
-        if (neighbour is None or b.neighbour == neighbour) and b.status != "unknown"
-    ]
-    counts = queries.crossing_counts(session, border_ids=[b.id for b in borders])
-    unnamed = [b for b in borders if not counts.get(b.id)]
-    cited = queries.load_provenance(
-        session, record_type="border", record_ids=[b.id for b in unnamed]
-    )
-    statuses = presenters.statuses_at(session, unnamed, as_of=as_of) if as_of else None
-    notes = []
-    for b in unnamed:
-        state = presenters.state_of(b, statuses)
-        notes.append(
-            BorderStatusNote(
-                border_id=b.id,
-                status=state.status,
-                status_since=state.since,
-                summary=b.summary,
-                provenance=presenters.provenance(cited[b.id]),
-            )
-        )
-    return notes
+    return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
 @router.get("/{crossing_id}", response_model=CrossingDetail, responses=problem_responses(304, 404))

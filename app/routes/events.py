@@ -7,15 +7,9 @@ from fastapi import APIRouter, Query
 
 from app import presenters, queries
 from app.db import SessionDep
+from app.paging import decode_cursor, page_of
 from app.problems import invalid_parameter, problem_responses
-from app.routes.params import (
-    CountryFilter,
-    CursorParam,
-    Limit,
-    decode_cursor,
-    page_of,
-    partial_date_param,
-)
+from app.routes.params import CountryFilter, CursorParam, Limit, partial_date_param
 from app.schemas import EventKind, EventOut, Meta, Page
 
 router = APIRouter(prefix="/events", tags=["events"])

@@ -4,24 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app import presenters, queries
+from app import answers, presenters, queries
 from app.db import DatabaseDep, SessionDep
-from app.models import Fortification
+from app.paging import decode_cursor
 from app.problems import not_found, problem_responses
-from app.routes.params import (
-    CountryFilter,
-    CursorParam,
-    Limit,
-    country_roles,
-    decode_cursor,
-    documents_response,
-)
+from app.routes.params import CountryFilter, CursorParam, Limit, country_roles
 from app.schemas import (
+    JSON_MEDIA_TYPE,
     FortificationDetail,
     FortificationKind,
     FortificationOut,
     FortificationStatus,
-    Meta,
     Page,
 )
 
@@ -43,24 +36,21 @@ async def list_fortifications(
 ) -> Response:
     """Fortification projects, including rejected ones, with figures and provenance."""
     roles = await country_roles(request)
-    conditions = queries.fortification_conditions(
-        country=country,
-        kind=kind,
-        status=status,
-        q=q,
-        country_is_neighbour=country is not None and roles[country] == "neighbour",
-    )
+    neighbour_side = country is not None and roles[country] == "neighbour"
     after = decode_cursor(cursor)
-    return await db.run(
-        lambda session: documents_response(
+    body = await db.run(
+        lambda session: answers.fortifications(
             session,
-            Fortification,
-            conditions,
-            after=after,
+            country=country,
+            country_is_neighbour=neighbour_side,
+            kind=kind,
+            status=status,
+            q=q,
             limit=limit,
-            meta=lambda total, next_cursor: Meta(total=total, limit=limit, next=next_cursor),
+            after=after,
         )
     )
+    return Response(body, media_type=JSON_MEDIA_TYPE)
 
 
 @router.get(

@@ -1,25 +1,17 @@
 """Query parameters shared by the list endpoints, validated into clear 422 problems."""
 
-import base64
-import binascii
 import datetime as dt
-import json
-from collections.abc import Callable, Hashable
-from typing import Annotated, Any, Protocol, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query, Request, Response
-from sqlalchemy import ColumnElement
-from sqlmodel import Session
+from fastapi import Depends, Query, Request
 
 from app import queries
 from app.cache import CacheStore
 from app.dates import parse_partial
 from app.db import Database
-from app.documents import fill_missing
 from app.problems import invalid_parameter
-from app.schemas import JSON_MEDIA_TYPE, Meta
 
-R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -33,9 +25,14 @@ async def reject_nul_characters(request: Request) -> None:
 async def _country(request: Request, name: str, value: str | None) -> str | None:
     if value is None:
         return None
+    return check_country(name, value, await country_roles(request))
+
+
+def check_country(name: str, value: str, roles: Mapping[str, str]) -> str:
+    """The code, upper-cased, if the records name that country; a 422 listing them if not."""
     code = value.strip().upper()
-    accepted = list(await country_roles(request))
-    if code not in accepted:
+    if code not in roles:
+        accepted = list(roles)
         raise invalid_parameter(
             name,
             f"unknown country code {value!r}; accepted codes: {', '.join(accepted)}",
@@ -114,44 +111,6 @@ CursorParam = Annotated[
 ]
 
 
-def page_of(rows: list[R], *, limit: int, key: Callable[[R], str]) -> tuple[list[R], str | None]:
-    """The first `limit` rows and the cursor to the next page, from `limit + 1` fetched rows."""
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor(key(rows[limit - 1]))
-
-
-class HasId(Protocol):
-    id: str
-
-
-Keyed = TypeVar("Keyed", bound=HasId)
-
-
-def after_cursor(rows: list[Keyed], *, after: str | None, limit: int) -> list[Keyed]:
-    """Up to `limit + 1` rows after the cursor's id, from rows already filtered in memory."""
-    return [r for r in rows if after is None or r.id > after][: limit + 1]
-
-
-def encode_cursor(after: str) -> str:
-    raw = json.dumps({"after": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    """The key a page starts after; a cursor we didn't issue is a 422."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after = json.loads(raw)["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise invalid_parameter("cursor", "not a cursor this API issued") from exc
-    if not isinstance(after, str) or "\x00" in after:
-        raise invalid_parameter("cursor", "not a cursor this API issued")
-    return after
-
-
 def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | None:
     """A YYYY / YYYY-MM / YYYY-MM-DD parameter as the first or last day of its period."""
     if value is None:
@@ -161,30 +120,3 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
     except ValueError as exc:
         raise invalid_parameter(name, f"{exc}") from exc
     return last if end else start
-
-
-def documents_response(
-    session: Session,
-    model: Any,
-    conditions: list[ColumnElement[bool]],
-    *,
-    after: str | None,
-    limit: int,
-    meta: Callable[[int, str | None], Meta],
-) -> Response:
-    """A list page sent from the records' stored documents, without re-serialising them.
-
-    `meta(total, next_cursor)` builds the page's meta. The bytes are what the response model
-    would give: `{"data": [...], "meta": {...}}`.
-    """
-    rows, total = queries.documents_page(session, model, conditions, after=after, limit=limit + 1)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0])
-    docs = fill_missing(session, model, rows)
-    body = (
-        '{"data":['
-        + ",".join(docs)
-        + '],"meta":'
-        + meta(total, next_cursor).model_dump_json()
-        + "}"
-    )
-    return Response(body.encode(), media_type=JSON_MEDIA_TYPE)

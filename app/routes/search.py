@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 
 from app import queries
 from app.db import SessionDep
+from app.paging import decode_cursor, encode_cursor
 from app.problems import invalid_parameter, problem_responses
-from app.routes.params import CursorParam, Limit, decode_cursor, encode_cursor
+from app.routes.params import CursorParam, Limit
 from app.schemas import Meta, Page, SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])

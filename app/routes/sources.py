@@ -4,11 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app import queries
+from app import answers, presenters, queries
 from app.db import SessionDep
-from app.models import Citation, Sentence
 from app.problems import not_found, problem_responses
-from app.schemas import CitedBy, Meta, Page, SentenceOut, SourceDetail, SourceOut
+from app.schemas import Meta, Page, SentenceOut, SourceDetail, SourceOut
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -41,7 +40,7 @@ def get_source(session: SessionDep, file: FileParam) -> SourceDetail:
     return SourceDetail(
         **source.model_dump(),
         sentence_count=len(sentences),
-        sentences=[_sentence(s, citations.get(s.sentence_index, [])) for s in sentences],
+        sentences=[presenters.sentence(s, citations.get(s.sentence_index, [])) for s in sentences],
     )
 
 
@@ -54,23 +53,4 @@ def get_sentence(
     index: Annotated[int, Path(ge=0, le=1_000_000, description="0-based sentence index.")],
 ) -> SentenceOut:
     """One sentence and every record that cites it."""
-    sentence = queries.sentence(session, file=file, index=index)
-    if sentence is None:
-        raise not_found("sentence", f"{file}#{index}")
-    citations = queries.citations_of_sentences(session, file=file, indices=[index])
-    return _sentence(sentence, citations.get(index, []))
-
-
-def _sentence(sentence: Sentence, citations: list[Citation]) -> SentenceOut:
-    return SentenceOut(
-        source_file=sentence.source_file,
-        sentence_index=sentence.sentence_index,
-        kind=sentence.kind,
-        text=sentence.text,
-        char_start=sentence.char_start,
-        char_end=sentence.char_end,
-        cited_by=[
-            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
-            for c in citations
-        ],
-    )
+    return answers.sentence(session, file=file, index=index)
