@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     # How often each worker reads the data version: a change shows everywhere within this.
     data_version_poll_seconds: float = 0.25
     sqlite_busy_timeout_ms: int = 5000
+    # Where `borderstatus serve` and `start` listen, and how many worker processes they run.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    # `borderstatus start` brings the store in line with seed_data/ before serving.
+    seed_on_start: bool = True
     db_pool_size: int = 40
 
 

@@ -1,6 +1,7 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -11,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -113,3 +114,26 @@ def schema_is_current(engine: Engine) -> bool:
     heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+# Any constant that is ours alone: the key of PostgreSQL's advisory lock on preparing the store.
+PREPARE_LOCK_KEY = 0x626F7264
+
+
+@contextmanager
+def prepare_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating or seeding, so hosts starting at once take turns (PostgreSQL).
+
+    On SQLite the store is one file on one host, and its write lock already serialises writers.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK_KEY})
+            conn.commit()
