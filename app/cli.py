@@ -169,7 +169,7 @@ def start_command(
     ] = None,
 ) -> None:
     """Migrate, seed (unless --no-seed), then serve: what the container runs."""
-    _migrate()
+    migrate_command()
     if get_settings().seed_on_start if seed is None else seed:
         _seed()
     _serve(host, port, workers)

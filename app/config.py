@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'borderstatus.db'}"
     seed_dir: Path = PROJECT_ROOT / "seed_data"
+    # Alembic's scripts; an installed (non-editable) package is told where they were copied.
+    migrations_dir: Path = PROJECT_ROOT / "migrations"
     log_level: str = "info"
     # Cache-Control max-age (seconds) that clients and CDNs may reuse an answer for.
     cache_max_age: int = 5

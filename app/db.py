@@ -16,9 +16,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from app.config import PROJECT_ROOT, get_settings
+from app.config import get_settings
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 T = TypeVar("T")
 
 
@@ -97,7 +96,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 def alembic_config(url: str) -> Config:
     """Alembic's configuration for the database at `url`."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(get_settings().migrations_dir))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     # Alembic's ini interpolation treats % specially.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
