@@ -41,8 +41,9 @@ def test_committed_openapi_json_matches_the_app(tmp_path: Path) -> None:
     )
 
 
-def test_every_operation_has_a_summary_and_an_id_a_client_can_use() -> None:
-    schema: dict[str, Any] = create_app(Settings(database_url="sqlite:///unused.db")).openapi()
+def test_every_operation_has_a_summary_and_an_id_a_client_can_use(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    schema: dict[str, Any] = create_app(settings).openapi()
 
     operations = [op for path in schema["paths"].values() for op in path.values()]
     ids = [op["operationId"] for op in operations]
