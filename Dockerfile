@@ -1,27 +1,41 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11-slim
+# Two stages: build the app's wheel, then install it (not editable) into a slim runtime image.
+# tests/test_deploy.py runs this file's pip and start commands in a fresh venv, and lints it.
 
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip wheel --no-deps --wheel-dir dist .
+
+FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE_URL=sqlite:////data/borderstatus.db
-
+    DATABASE_URL=sqlite:////data/borderstatus.db \
+    MIGRATIONS_DIR=/srv/borderstatus/migrations \
+    SEED_DIR=/srv/borderstatus/seed_data \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    WORKERS=1
 WORKDIR /srv/borderstatus
-RUN groupadd --system app && useradd --system --gid app --home-dir /srv/borderstatus app \
-    && mkdir /data && chown app:app /data
-
-COPY pyproject.toml README.md ./
-COPY app ./app
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home --home-dir /srv/borderstatus app \
+    && install -d -o app -g app /data
+COPY --from=build /src/dist ./dist
+RUN pip install dist/*.whl && rm -r dist
 COPY migrations ./migrations
 COPY seed_data ./seed_data
-RUN pip install --no-cache-dir -e .
 
-USER app
+USER 10001:10001
 EXPOSE 8000
 VOLUME ["/data"]
-HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["borderstatus", "healthcheck"]
 
-# Migrate and bring the seed in line on every start, then serve.
-CMD ["sh", "-c", "borderstatus migrate && borderstatus seed && exec borderstatus serve --host 0.0.0.0 --port 8000 --workers ${WORKERS:-1}"]
+# Migrate, bring the store in line with seed_data/ (SEED_ON_START=false skips it), then serve
+# WORKERS processes on HOST:PORT.
+CMD ["borderstatus", "start"]

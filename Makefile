@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev migrate seed verify clean bench
+.PHONY: run test lint format install install-dev migrate seed verify clean bench openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format app tests migrations bench
 	$(BIN)/ruff check --fix app tests migrations bench
+
+## make openapi: regenerate the committed openapi.json from the routes (after any route change)
+openapi: install
+	$(BIN)/borderstatus openapi > openapi.json
 
 ## make bench: the service against a bare ASGI app and the typical FastAPI + SQLModel endpoint,
 ## under wrk (installed from Debian if missing); prints the table and writes bench/results.md

@@ -1,6 +1,7 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,14 +13,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import ClauseElement, event
+from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, create_engine
 
-from app.config import PROJECT_ROOT, get_settings
+from app.config import get_settings
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 T = TypeVar("T")
 
 
@@ -156,7 +156,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 def alembic_config(url: str) -> Config:
     """Alembic's configuration for the database at `url`."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(get_settings().migrations_dir))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     # Alembic's ini interpolation treats % specially.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -173,3 +173,26 @@ def schema_is_current(engine: Engine) -> bool:
     heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
     with engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+# Any constant that is ours alone: the key of PostgreSQL's advisory lock on preparing the store.
+PREPARE_LOCK_KEY = 0x626F7264
+
+
+@contextmanager
+def prepare_lock(engine: Engine) -> Iterator[None]:
+    """Held while migrating or seeding, so hosts starting at once take turns (PostgreSQL).
+
+    On SQLite the store is one file on one host, and its write lock already serialises writers.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PREPARE_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK_KEY})
+            conn.commit()

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
@@ -109,6 +110,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
         default_response_class=UTF8JSONResponse,
         dependencies=[Depends(reject_nul_characters)],
+        # Operation ids are the route names (`list_crossings`), which generated clients use as
+        # their function names.
+        generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(
@@ -141,6 +145,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def _openapi(app: FastAPI) -> Any:

@@ -181,6 +181,10 @@ class RestrictionOut(BaseModel):
     provenance: list[Provenance]
 
 
+class RestrictionsPage(Page[RestrictionOut]):
+    meta: DatedMeta
+
+
 class RestrictionDetail(RestrictionOut):
     history: list[EventOut]
 

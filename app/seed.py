@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from anyascii import anyascii
 from sqlalchemy import inspect, text
@@ -36,6 +36,17 @@ from app.models import (
 from app.records import Dataset, RecordsError, claim_id, load_dataset
 
 NON_ALNUM = re.compile(r"[^a-z0-9]+")
+T = TypeVar("T")
+
+
+class Track(Protocol):
+    """Reports progress through `items` (a progress bar in a terminal), yielding each."""
+
+    def __call__(self, items: Sequence[T], description: str) -> Iterable[T]: ...
+
+
+def untracked(items: Sequence[T], description: str) -> Iterable[T]:
+    return items
 
 
 def fold(value: str) -> str:
@@ -331,7 +342,12 @@ def _key(row: Any, keys: Sequence[str]) -> tuple[Any, ...]:
     return tuple(getattr(row, k) for k in keys)
 
 
-def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]) -> SeedReport:
+def sync(
+    session: Session,
+    plan: Iterable[tuple[type[SQLModel], list[SQLModel]]],
+    *,
+    track: Track = untracked,
+) -> SeedReport:
     """Insert, update and delete so each table holds exactly the planned rows.
 
     Inserts and updates go parents first, deletes children first and last of all, so no row is
@@ -344,7 +360,7 @@ def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]
         keys = _key_columns(model)
         existing[model] = {_key(r, keys): r for r in session.exec(select(model))}
     upserted: dict[type[SQLModel], tuple[int, int]] = {}
-    for model, rows in plan:
+    for model, rows in track(plan, "tables"):
         keys = _key_columns(model)
         columns = _columns(model)
         inserted = updated = 0
@@ -374,11 +390,11 @@ def sync(session: Session, plan: Iterable[tuple[type[SQLModel], list[SQLModel]]]
     return report
 
 
-def seed(engine: Engine, seed_dir: Path) -> SeedReport:
+def seed(engine: Engine, seed_dir: Path, *, track: Track = untracked) -> SeedReport:
     """Load seed_dir and bring the store in line with it, in one transaction."""
     dataset = load_dataset(seed_dir)
     with Session(engine) as session:
-        report = sync(session, desired_rows(dataset))
+        report = sync(session, desired_rows(dataset), track=track)
         report.documents = refresh_documents(session)
         report.tallies = refresh_tallies(session)
         if report.total:

@@ -1,15 +1,26 @@
+import json
+import os
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.config import get_settings
 from app.db import get_engine
+from app.records import load_dataset
+from app.seed import desired_rows
+from tests.conftest import SEED_DIR, Databases
 
 NARVA_QUOTE = "Queues began to appear in Narva, waiting takes several hours"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -138,5 +149,259 @@ def test_serve_help_shows_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert result.exit_code == 0
     lines = ANSI_ESCAPE.sub("", result.output).splitlines()
-    for option, default in [("--host", "127.0.0.1"), ("--port", "8000"), ("--workers", "1")]:
-        assert [line for line in lines if option in line and f"[default: {default}]" in line]
+    for option, default in [
+        ("--host", "HOST or 127.0.0.1"),
+        ("--port", "PORT or 8000"),
+        ("--workers", "WORKERS or 1"),
+    ]:
+        assert [line for line in lines if option in line and f"[default: ({default})]" in line]
+
+
+# --- lookups ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lookups(seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """The CLI reading the shared seeded store (SQLite, and PostgreSQL when configured)."""
+    monkeypatch.setenv("DATABASE_URL", seeded_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("COLUMNS", "160")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield CliRunner()
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+SENTENCE_49 = "/v1/sources/001_2d175952eb0183b5.txt/sentences/49"
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        (["crossings"], "/v1/crossings"),
+        (["crossings", "--country", "lv"], "/v1/crossings?country=lv"),
+        (["crossings", "--country", "FI"], "/v1/crossings?country=FI"),
+        (["crossings", "--country", "RU", "--limit", "2"], "/v1/crossings?country=RU&limit=2"),
+        (
+            ["crossings", "--country", "LV", "--as-of", "2023-11"],
+            "/v1/crossings?country=LV&as_of=2023-11",
+        ),
+        (
+            ["crossings", "--status", "closed", "--as-of", "2024"],
+            "/v1/crossings?status=closed&as_of=2024",
+        ),
+        (["crossings", "--neighbour", "BY"], "/v1/crossings?neighbour=BY"),
+        (["crossings", "--traffic", "rail"], "/v1/crossings?traffic=rail"),
+        (["crossings", "-q", "sturskug"], "/v1/crossings?q=sturskug"),
+        (["restrictions", "--country", "NO"], "/v1/restrictions?country=NO"),
+        (["restrictions", "--kind", "vehicle"], "/v1/restrictions?kind=vehicle"),
+        (
+            ["restrictions", "--as-of", "2022", "--status", "in_force"],
+            "/v1/restrictions?as_of=2022&status=in_force",
+        ),
+        (["restrictions", "-q", "plates"], "/v1/restrictions?q=plates"),
+        (["fortifications", "--country", "RU"], "/v1/fortifications?country=RU"),
+        (["fortifications", "--status", "completed"], "/v1/fortifications?status=completed"),
+        (
+            ["fortifications", "--kind", "fence", "-q", "fence"],
+            "/v1/fortifications?kind=fence&q=fence",
+        ),
+        (["borders"], "/v1/borders"),
+        (["borders", "--country", "NO"], "/v1/borders?country=NO"),
+        (["conflicts"], "/v1/conflicts"),
+        (["conflicts", "--limit", "2"], "/v1/conflicts?limit=2"),
+        (["cite", "001_2d175952eb0183b5.txt", "49"], SENTENCE_49),
+    ],
+)
+def test_json_lookup_prints_what_the_api_answers(
+    lookups: CliRunner, client: TestClient, args: list[str], path: str
+) -> None:
+    api = client.get(path)
+    assert api.status_code == 200, api.text
+
+    result = lookups.invoke(cli, [*args, "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == api.text + "\n"
+    assert json.loads(result.stdout) == api.json()
+
+
+def test_crossings_table_lists_each_crossing_with_its_status(lookups: CliRunner) -> None:
+    result = lookups.invoke(cli, ["crossings", "--country", "LV"])
+
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
+    assert {"grebneva", "pededze", "terehova", "vientuli"} <= set(rows)
+    assert "closed" in rows["vientuli"] and "2023-12~" in rows["vientuli"]
+    assert "restricted" in rows["terehova"] and "Terehova / Burachki" in rows["terehova"]
+
+
+def test_crossings_table_as_of_a_date_shows_the_status_then(lookups: CliRunner) -> None:
+    result = lookups.invoke(cli, ["crossings", "--country", "LV", "--as-of", "2023-11"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("As of 2023-11-30:")
+    assert "closed" not in result.stdout
+
+
+def test_crossings_table_names_the_border_status_where_no_crossing_is_named(
+    lookups: CliRunner,
+) -> None:
+    result = lookups.invoke(cli, ["crossings", "--country", "FI"])
+
+    assert result.exit_code == 0, result.output
+    assert "Border FI-RU: closed since 2023." in result.stdout
+    assert "The sources name no checkpoint on this border" in result.stdout
+
+
+def test_borders_table_shows_the_preferred_length_and_that_it_is_disputed(
+    lookups: CliRunner,
+) -> None:
+    result = lookups.invoke(cli, ["borders", "--country", "NO"])
+
+    assert result.exit_code == 0, result.output
+    assert "NO-RU" in result.stdout
+    assert "length_km: 195.7 (disputed, 4 claims)" in result.stdout
+
+
+def test_restrictions_and_fortifications_tables_list_their_records(lookups: CliRunner) -> None:
+    restrictions = lookups.invoke(cli, ["restrictions", "--country", "NO"])
+    fortifications = lookups.invoke(cli, ["fortifications", "--country", "FI"])
+
+    assert restrictions.exit_code == 0, restrictions.output
+    assert "no-russian-plated-cars-ban" in restrictions.stdout
+    assert fortifications.exit_code == 0, fortifications.output
+    assert "fi-border-fence" in fortifications.stdout
+
+
+def test_a_short_limit_says_how_many_more_there_are(lookups: CliRunner, client: TestClient) -> None:
+    total = client.get("/v1/conflicts").json()["meta"]["total"]
+
+    result = lookups.invoke(cli, ["conflicts", "--limit", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert f"1 of {total} shown; raise --limit for more." in result.stdout
+
+
+def test_cite_prints_the_sentence_and_every_record_citing_it(lookups: CliRunner) -> None:
+    result = lookups.invoke(cli, ["cite", "001_2d175952eb0183b5.txt", "49"])
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "The Vientuli and Pededze checkpoints will remain closed" in text
+    for record in ("crossing │ vientuli", "crossing │ pededze", "border │ LV-RU"):
+        assert record in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crossings", "--country", "XX"], "error: country: unknown country code 'XX'; accepted"),
+        (["crossings", "--neighbour", "ZZ"], "error: neighbour: unknown country code 'ZZ'"),
+        (["restrictions", "--as-of", "2023-13"], "error: as_of: month must be in 1..12"),
+        (["crossings", "--as-of", "last year"], "error: as_of: 'last year' is not a date"),
+        (["crossings", "-q", "--"], "error: q: needs at least one letter or digit"),
+        (["fortifications", "--country", "atlantis"], "unknown country code 'atlantis'"),
+    ],
+)
+def test_bad_input_exits_2_with_the_apis_message(
+    lookups: CliRunner, args: list[str], message: str
+) -> None:
+    result = lookups.invoke(cli, args)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["crossings", "--status", "ajar"],
+        ["restrictions", "--kind", "hats"],
+        ["conflicts", "--limit", "0"],
+        ["borders", "--limit", "10"],
+        ["cite", "001_2d175952eb0183b5.txt", "-1"],
+    ],
+)
+def test_an_option_out_of_range_exits_2_with_usage(lookups: CliRunner, args: list[str]) -> None:
+    result = lookups.invoke(cli, args)
+
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cite_of_an_unknown_sentence_exits_1(lookups: CliRunner) -> None:
+    result = lookups.invoke(cli, ["cite", "001_2d175952eb0183b5.txt", "99999"])
+
+    assert result.exit_code == 1
+    assert "error: No sentence with id '001_2d175952eb0183b5.txt#99999'." in result.stderr
+
+
+def test_a_lookup_on_an_unmigrated_store_says_to_migrate(store: Store) -> None:
+    result = store.run("crossings")
+
+    assert result.exit_code == 1
+    assert "run `borderstatus migrate`" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- progress and serving --------------------------------------------------------------------
+
+
+def test_seed_on_a_terminal_shows_a_progress_bar_over_the_tables(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert store.run("migrate").exit_code == 0
+    monkeypatch.setenv("FORCE_COLOR", "1")
+
+    result = store.run("seed")
+
+    assert result.exit_code == 0, result.output
+    tables = len(desired_rows(load_dataset(store.seed_dir)))
+    assert "tables" in result.stderr
+    assert f"{tables}/{tables}" in ANSI_ESCAPE.sub("", result.stderr)
+    assert re.search(r"^seeded: \d+ row changes$", result.stdout, re.MULTILINE)
+
+
+def test_healthcheck_fails_when_nothing_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("PORT", str(port))
+    get_settings.cache_clear()
+
+    result = CliRunner().invoke(cli, ["healthcheck"])
+    get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert f"unhealthy: http://127.0.0.1:{port}/healthz" in result.stderr
+
+
+def test_hosts_preparing_one_postgresql_store_at_once_take_turns(
+    backend: str, databases: Databases
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("several hosts share a store only on PostgreSQL")
+    url = databases.new_url()
+    env = {**os.environ, "DATABASE_URL": url}
+    command = [str(Path(sys.executable).with_name("borderstatus"))]
+
+    for step in ("migrate", "seed"):
+        started = [
+            subprocess.Popen([*command, step], env=env, stdout=PIPE, stderr=PIPE, text=True)
+            for _ in range(3)
+        ]
+        finished = [(p.communicate(timeout=120)[1], p.returncode) for p in started]
+        assert all(code == 0 for _, code in finished), finished
+
+    records = yaml.safe_load((SEED_DIR / "records.yaml").read_text("utf-8"))
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM crossing")).scalar() == len(
+            records["crossings"]
+        )
+    engine.dispose()

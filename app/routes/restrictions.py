@@ -28,18 +28,13 @@ from app.routes.params import (
 from app.schemas import (
     JSON_MEDIA_TYPE,
     DatedMeta,
-    Page,
     RestrictionDetail,
     RestrictionKind,
-    RestrictionOut,
+    RestrictionsPage,
     RestrictionStatus,
 )
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
-
-
-class RestrictionsPage(Page[RestrictionOut]):
-    meta: DatedMeta
 
 
 class RestrictionsQuery(ListQuery):
