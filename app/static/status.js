@@ -160,7 +160,7 @@ function fillCountryFilter(countries) {
   const options = countries
     .filter((country) => country.role !== "other")
     .map((country) => element("option", { value: country.code },
-      country.role === "neighbour" ? `${country.name} (its side of any border)` : country.name));
+      country.role === "neighbour" ? `${country.name} (all its borders)` : country.name));
   select.append(...options);
 }
 

@@ -242,6 +242,7 @@ def test_choosing_latvia_shows_its_crossings_and_a_source_shows_its_sentence_in_
         expect(card.locator(".badge")).to_have_text(crossing["status"])
         expect(card.locator(".badge")).to_have_class(f"badge badge-{crossing['status']}")
     expect(page.locator("#crossings-request")).to_have_text("/v1/crossings?country=LV")
+    page.locator("#crossings").evaluate("node => node.scrollIntoView()")
     screenshot(page, "status-page-latvia.png")
 
     terehova = next(c for c in expected if c["name"] == "Terehova")
