@@ -24,7 +24,7 @@ export function setUpSourceDialog() {
   const meta = document.getElementById("source-meta");
   const cited = document.getElementById("source-cited");
   const error = document.getElementById("source-error");
-  const body = document.getElementById("source-article");
+  const articleText = document.getElementById("source-article");
   let opener = null;
   let shown = 0;
 
@@ -50,7 +50,7 @@ export function setUpSourceDialog() {
     if (dialog.open) {
       return;
     }
-    body.replaceChildren();
+    articleText.replaceChildren();
     if (opener?.isConnected) {
       opener.focus();
     }
@@ -61,11 +61,11 @@ export function setUpSourceDialog() {
     const request = (shown += 1);
     opener = button;
     title.textContent = "Source";
-    meta.textContent = `${provenance.source_file}, sentence ${provenance.sentence_index + 1}`;
+    meta.textContent = `${provenance.source_file}, sentence_index ${provenance.sentence_index}`;
     cited.textContent = `Cited for: ${citedFor}`;
     error.hidden = true;
-    body.replaceChildren(paragraph("Loading the article…"));
-    body.setAttribute("aria-busy", "true");
+    articleText.replaceChildren(paragraph("Loading the article…"));
+    articleText.setAttribute("aria-busy", "true");
     if (!dialog.open) {
       dialog.showModal();
     }
@@ -75,8 +75,8 @@ export function setUpSourceDialog() {
     } catch (failure) {
       if (request === shown) {
         show(error, `The article could not be loaded. ${failure.message}`);
-        body.replaceChildren(quoted(provenance.sentence));
-        body.removeAttribute("aria-busy");
+        articleText.replaceChildren(quoted(provenance.sentence));
+        articleText.removeAttribute("aria-busy");
       }
       return;
     }
@@ -87,15 +87,15 @@ export function setUpSourceDialog() {
     meta.textContent = [
       source.publisher,
       source.published && `published ${source.published}${source.published_inferred ? " (inferred)" : ""}`,
-      `${source.file}, sentence ${provenance.sentence_index + 1} of ${source.sentence_count}`,
+      `${source.file}, sentence_index ${provenance.sentence_index} (of ${source.sentence_count} sentences)`,
     ]
       .filter(Boolean)
       .join(" · ");
     const parts = citationParts(source.text, provenance);
-    body.removeAttribute("aria-busy");
+    articleText.removeAttribute("aria-busy");
     if (parts === null) {
       show(error, "The cited sentence could not be found at its offsets in this article.");
-      body.replaceChildren(document.createTextNode(source.text));
+      articleText.replaceChildren(document.createTextNode(source.text));
       return;
     }
     const mark = document.createElement("mark");
@@ -104,7 +104,7 @@ export function setUpSourceDialog() {
     quote.className = "cited-quote";
     quote.textContent = parts.quote;
     mark.append(parts.sentenceBefore, quote, parts.sentenceAfter);
-    body.replaceChildren(parts.before, mark, parts.after);
+    articleText.replaceChildren(parts.before, mark, parts.after);
     mark.scrollIntoView({ block: "center" });
   };
 }

@@ -214,6 +214,8 @@ def dialog_shows_the_cited_sentence(
     source = server.get(f"/v1/sources/{provenance['source_file']}")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text(source["title"])
+    cited = f"{provenance['source_file']}, sentence_index {provenance['sentence_index']} "
+    expect(dialog.get_by_text(cited)).to_be_visible()
     mark = dialog.locator("mark")
     expect(mark).to_have_count(1)
     expect(dialog.get_by_role("alert")).to_be_hidden()
