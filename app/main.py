@@ -32,6 +32,7 @@ from app.routes import (
     restrictions,
     search,
     sources,
+    status_page,
 )
 from app.routes.params import reject_nul_characters
 from app.schemas import JSON_MEDIA_TYPE, Problem
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in RESOURCE_ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.include_router(health.router)
+    app.include_router(status_page.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
