@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
@@ -188,3 +189,8 @@ def documents_response(
         + "}"
     )
     return Response(body.encode(), media_type=JSON_MEDIA_TYPE)
+
+
+def detail_response(out: BaseModel) -> Response:
+    """One record's answer, as the bytes the write API also answers with (same ETag)."""
+    return Response(out.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
