@@ -1,7 +1,8 @@
 """HTTP caching for GET and HEAD, in front of the whole application.
 
 - Every 200 answer gets a strong ETag (a hash of the body) and a short Cache-Control max-age;
-  If-None-Match with a matching tag gives a 304; errors are `no-store`.
+  If-None-Match with a matching tag gives a 304; errors are `no-store`, and an answer the
+  application marks `private` or `no-store` (the audit log) is passed on and never kept.
 - Answers are kept in memory, keyed by the exact path and query string (and whether the request
   had an Origin, which changes the CORS headers), and served again without touching the
   application or the database, until the data version changes.
@@ -201,8 +202,11 @@ class ResponseCache:
             assert start is not None
             body = b"".join(chunks)
             headers = [(k, v) for k, v in start["headers"] if k != b"cache-control"]
-            if start["status"] != 200:
-                headers.append((b"cache-control", b"no-store"))
+            own = b"".join(v for k, v in start["headers"] if k == b"cache-control")
+            if start["status"] != 200 or b"private" in own or b"no-store" in own:
+                # Errors, and answers only their requester may see (the audit log), are
+                # sent as they are and never kept.
+                headers.append((b"cache-control", own or b"no-store"))
                 await send({**start, "headers": headers})
                 await send({"type": "http.response.body", "body": b"" if head else body})
                 return

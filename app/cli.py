@@ -5,23 +5,36 @@ The lookups ask the API itself, in this process (no server needed): `--json` pri
 """
 
 import asyncio
+import getpass
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 import httpx
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from app import curation
 from app.config import get_settings
-from app.db import alembic_config, get_engine, migrate, prepare_lock, schema_is_current
+from app.db import (
+    alembic_config,
+    get_engine,
+    migrate,
+    prepare_lock,
+    schema_is_current,
+    write_session,
+)
+from app.payloads import SourceIn
+from app.problems import ProblemError
 from app.records import RecordsError
 from app.schemas import (
     CrossingStatus,
@@ -29,6 +42,7 @@ from app.schemas import (
     FortificationStatus,
     RestrictionKind,
     RestrictionStatus,
+    SourceDetail,
     Traffic,
 )
 from app.seed import Track
@@ -83,6 +97,8 @@ def _seed() -> None:
             typer.echo(f"{table}: +{inserted} ~{updated} -{deleted}")
     if report.documents:
         typer.echo(f"documents rebuilt: {report.documents}")
+    for record_type, record_id in report.skipped:
+        typer.echo(f"skipped {record_type} {record_id}: curated (the curators' from now on)")
     typer.echo(
         f"seeded: {report.total} row changes" if report.total else "store already up to date"
     )
@@ -128,6 +144,66 @@ PortOption = Annotated[
 WorkersOption = Annotated[
     int | None, typer.Option(min=1, help="Worker processes.", show_default="WORKERS or 1")
 ]
+
+
+@cli.command("ingest")
+def ingest_command(
+    article: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="The article, a UTF-8 text file.")
+    ],
+    title: Annotated[str, typer.Option(help="The article's title.")],
+    publisher: Annotated[str | None, typer.Option(help="Who published it.")] = None,
+    published: Annotated[
+        str | None, typer.Option(help="When: YYYY, YYYY-MM or YYYY-MM-DD.")
+    ] = None,
+    published_inferred: Annotated[
+        bool, typer.Option(help="The date was inferred, not printed.")
+    ] = False,
+    published_note: Annotated[str | None, typer.Option(help="How the date was found.")] = None,
+    file: Annotated[
+        str | None, typer.Option(help="The source's file name (default: the file's).")
+    ] = None,
+) -> None:
+    """Store an article verbatim as a source, split into sentences, as POST /v1/sources does."""
+    try:
+        text = article.read_bytes().decode("utf-8")
+        payload = SourceIn(
+            file=file or article.name,
+            title=title,
+            publisher=publisher,
+            published=published,
+            published_inferred=published_inferred,
+            published_note=published_note,
+            text=text,
+        )
+    except UnicodeDecodeError as exc:
+        typer.echo(f"error: {article.name} is not UTF-8 text: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            typer.echo(f"error: {where}: {err['msg']}", err=True)
+        raise typer.Exit(1) from exc
+    write = curation.Write(curator=_cli_curator(), method="CLI", path="borderstatus ingest")
+    try:
+        with write_session(get_engine()) as session:
+            answer = curation.add_source(session, write, article=payload)
+            session.commit()
+    except ProblemError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(1) from exc
+    stored = SourceDetail.model_validate_json(answer.body)
+    typer.echo(f"stored {stored.file}: sha256 {stored.sha256}, {stored.sentence_count} sentences")
+    for s in stored.sentences:
+        typer.echo(f"  #{s.sentence_index} [{s.kind}] {s.text}")
+
+
+def _cli_curator() -> str:
+    """Who the audit log says ran the command."""
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):
+        return "cli"
 
 
 @cli.command("serve")

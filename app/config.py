@@ -1,11 +1,19 @@
-"""Settings: the only place that reads the environment."""
+"""Settings: the only place that reads the environment (and the curator tokens file)."""
 
+import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+TOKEN_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+MIN_TOKEN_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -32,7 +40,65 @@ class Settings(BaseSettings):
     workers: int = 1
     # `borderstatus start` brings the store in line with seed_data/ before serving.
     seed_on_start: bool = True
+    # Also the size of the worker threadpool, so every thread can hold a connection.
     db_pool_size: int = 40
+
+    # Curators' bearer tokens as `name:token` pairs, comma-separated. Kept hashed in memory.
+    curator_tokens: str = ""
+    # A file of `name sha256-of-token` lines ('#' starts a comment), for tokens kept out of
+    # the environment.
+    curator_tokens_file: Path | None = None
+    # Rates in the `limits` notation ("60/minute", "10 per hour"), per process.
+    write_rate_limit: str = "60/minute"
+    auth_failure_rate_limit: str = "10/minute"
+    # Browser origins allowed to send writes (comma-separated); none by default.
+    write_cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("write_cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    def curator_token_hashes(self) -> dict[str, str]:
+        """Each curator's name and the sha256 (hex) of their token; empty: writes disabled.
+
+        ValueError names the entry at fault: a malformed pair or line, a short token, or a
+        name given twice.
+        """
+        hashes: dict[str, str] = {}
+
+        def add(name: str, digest: str, where: str) -> None:
+            if not TOKEN_NAME.match(name):
+                raise ValueError(f"{where}: curator name {name!r} must be 1-64 of A-Z a-z 0-9 ._@-")
+            if name in hashes:
+                raise ValueError(f"{where}: curator {name!r} is given twice")
+            hashes[name] = digest
+
+        for n, pair in enumerate(p.strip() for p in self.curator_tokens.split(",")):
+            if not pair:
+                continue
+            name, sep, token = pair.partition(":")
+            where = f"CURATOR_TOKENS entry {n + 1}"
+            if not sep or not token:
+                raise ValueError(f"{where}: expected name:token")
+            if len(token) < MIN_TOKEN_LENGTH:
+                raise ValueError(
+                    f"{where}: the token is shorter than {MIN_TOKEN_LENGTH} characters"
+                )
+            add(name.strip(), hashlib.sha256(token.encode()).hexdigest(), where)
+        if self.curator_tokens_file is not None:
+            lines = self.curator_tokens_file.read_text(encoding="utf-8").splitlines()
+            for n, line in enumerate(lines, start=1):
+                entry = line.split("#", 1)[0].split()
+                if not entry:
+                    continue
+                where = f"{self.curator_tokens_file.name} line {n}"
+                if len(entry) != 2 or not SHA256_HEX.match(entry[1].lower()):
+                    raise ValueError(f"{where}: expected `name sha256-hex`")
+                add(entry[0], entry[1].lower(), where)
+        return hashes
 
 
 @lru_cache

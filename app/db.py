@@ -14,13 +14,15 @@ from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import ClauseElement, event, text
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
 
 T = TypeVar("T")
+# Execution option that marks a write session's connection (see `write_session`).
+WRITE = "borderstatus_write"
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -> Engine:
@@ -46,6 +48,14 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        # A write takes SQLite's write lock when it begins, so concurrent writers wait their
+        # turn on the busy timeout; a deferred transaction that read first could not upgrade
+        # its lock after another writer committed, and would fail. Reads begin as before.
+        if conn.get_execution_options().get(WRITE):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
 
 
@@ -67,6 +77,17 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session for one write, its transaction begun (BEGIN IMMEDIATE on SQLite).
+
+    The caller commits; leaving without a commit rolls the write back.
+    """
+    with Session(engine) as session:
+        session.connection(execution_options={WRITE: True})
+        yield session
 
 
 class Database:
@@ -108,6 +129,19 @@ class Database:
         if quick and self.sqlite:
             return on_connection()
         return await run_in_threadpool(on_connection)
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a write transaction in a worker thread and commit it: when this
+        returns, the write is durable (FastAPI would run a dependency's teardown only after
+        the response is sent, so the commit is here, not there)."""
+
+        def in_thread() -> T:
+            with write_session(self.engine) as session:
+                result = work(session)
+                session.commit()
+                return result
+
+        return await run_in_threadpool(in_thread)
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,38 @@
-"""Each record as the API serves it, stored beside the record so a list can send it unchanged.
+"""Derived data: what every write must keep in line with the records, in its own transaction.
 
-A document is derived data: the presenters build it from the record, its citations, aliases and
-countries. So are the tallies behind list totals. Every write that can change them calls
-`refresh_documents` and `refresh_tallies` in the same transaction.
+- Each record as the API serves it, stored beside the record so a list can send it unchanged
+  (the presenters build it from the record, its citations, aliases and countries).
+- The search documents of records, events and sentences (full-text indexed by triggers on
+  SQLite and an expression index on PostgreSQL).
+- The tallies behind list totals (crossings and restrictions per filter value).
+- The data version every worker watches.
+
+Every writer calls `refresh_derived` once, after its rows are written and before it commits.
 """
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from anyascii import anyascii
 from pydantic import BaseModel
 from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app import presenters
+from app import presenters, queries
 from app.models import (
     Crossing,
     CrossingTally,
     CrossingTraffic,
+    Event,
     Fortification,
     Restriction,
     RestrictionCountry,
     RestrictionTally,
+    SearchDocument,
+    Source,
 )
 
 Documented = Crossing | Restriction | Fortification
@@ -33,6 +44,139 @@ PRESENTERS: list[tuple[Any, Presenter]] = [
     (Restriction, presenters.restrictions),
     (Fortification, presenters.fortifications),
 ]
+
+
+MODELS: dict[str, Any] = {
+    "crossing": Crossing,
+    "restriction": Restriction,
+    "fortification": Fortification,
+}
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write changed: the derived data of exactly these is rebuilt."""
+
+    # (record type, id) of crossings, restrictions and fortifications.
+    records: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    events: frozenset[str] = field(default_factory=frozenset)
+    sources: frozenset[str] = field(default_factory=frozenset)
+    # The seeder: it rewrote rows anywhere, so every stored document is compared.
+    everything: bool = False
+    rows_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.events or self.sources or self.rows_changed)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What `refresh_derived` rewrote: stored documents, and tally rows."""
+
+    documents: int
+    tallies: int
+
+
+TALLIED = frozenset({"crossing", "restriction"})
+
+
+def refresh_derived(session: Session, changes: Changes) -> Refreshed:
+    """Bring the derived data in line after a write, in its transaction, and tell every
+    worker the data changed.
+
+    Only what `changes` names is rebuilt (a write touches a few records; the whole store can
+    hold 100k). The seeder passes `everything`; its search documents are part of its plan.
+    The tallies are recounted whenever a crossing or restriction may have changed: one
+    grouped count per table.
+    """
+    if changes.everything:
+        rebuilt = refresh_documents(session)
+    else:
+        rebuilt = refresh_documents_of(session, changes.records)
+        upsert_search_documents(session, _search_documents_of(session, changes))
+    tallied = 0
+    if changes.everything or any(kind in TALLIED for kind, _id in changes.records):
+        tallied = refresh_tallies(session)
+    if changes or rebuilt or tallied:
+        bump_data_version(session)
+    return Refreshed(rebuilt, tallied)
+
+
+def search_document(doc_type: str, doc_id: str, title: str, *words: str | None) -> SearchDocument:
+    """One searchable text; `terms`, what the index reads, is the words folded to ASCII."""
+    body = " ".join(w for w in words if w)
+    return SearchDocument(
+        doc_type=doc_type, doc_id=doc_id, title=title, body=body, terms=anyascii(body)
+    )
+
+
+def crossing_search_document(
+    crossing: Any, aliases: Iterable[str], notes: str | None
+) -> SearchDocument:
+    """A crossing's words: its names, every alias and its notes (from a record or a row)."""
+    return search_document(
+        "crossing",
+        crossing.id,
+        crossing.name,
+        crossing.name,
+        crossing.counterpart,
+        " ".join(aliases),
+        notes,
+    )
+
+
+def _search_documents_of(session: Session, changes: Changes) -> list[SearchDocument]:
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id in sorted(changes.records):
+        by_type[record_type].append(record_id)
+    docs: list[SearchDocument] = []
+    crossings = _rows(session, Crossing, by_type["crossing"])
+    aliases = queries.load_aliases(session, crossing_ids=[c.id for c in crossings])
+    docs += [crossing_search_document(c, aliases.get(c.id, []), c.notes) for c in crossings]
+    for record_type in ("restriction", "fortification"):
+        for row in _rows(session, MODELS[record_type], by_type[record_type]):
+            docs.append(search_document(record_type, row.id, row.summary, row.summary))
+    for event in _rows(session, Event, sorted(changes.events)):
+        docs.append(search_document("event", event.id, event.summary, event.summary))
+    for file in sorted(changes.sources):
+        source = session.get(Source, file)
+        if source is None:
+            continue
+        for s in queries.sentences_of(session, file=file):
+            docs.append(
+                search_document("sentence", f"{file}#{s.sentence_index}", source.title, s.text)
+            )
+    return docs
+
+
+def _rows(session: Session, model: Any, ids: Sequence[str]) -> list[Any]:
+    if not ids:
+        return []
+    return list(session.exec(select(model).where(col(model.id).in_(ids)).order_by(col(model.id))))
+
+
+def upsert_search_documents(session: Session, docs: Sequence[SearchDocument]) -> None:
+    """Insert or update search documents by (type, id); the full-text index follows."""
+    wanted: dict[str, list[SearchDocument]] = defaultdict(list)
+    for doc in docs:
+        wanted[doc.doc_type].append(doc)
+    for doc_type, group in wanted.items():
+        stored = {
+            d.doc_id: d
+            for d in session.exec(
+                select(SearchDocument).where(
+                    SearchDocument.doc_type == doc_type,
+                    col(SearchDocument.doc_id).in_([d.doc_id for d in group]),
+                )
+            )
+        }
+        for doc in group:
+            current = stored.get(doc.doc_id)
+            if current is None:
+                session.add(doc)
+            elif (current.title, current.body) != (doc.title, doc.body):
+                current.title, current.body, current.terms = doc.title, doc.body, doc.terms
+    session.flush()
 
 
 def render(out: BaseModel) -> str:
@@ -59,6 +203,23 @@ def refresh_documents(session: Session, *, batch: int = 1000) -> int:
                     changed += 1
             session.flush()
             after = rows[-1].id
+    return changed
+
+
+def refresh_documents_of(session: Session, records: Iterable[tuple[str, str]]) -> int:
+    """Rebuild the stored documents of these records only; the number rewritten."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id in records:
+        by_type[record_type].append(record_id)
+    changed = 0
+    for model, present in PRESENTERS:
+        rows = _rows(session, model, sorted(by_type.get(model.__tablename__, [])))
+        for row, out in zip(rows, present(session, rows), strict=True):
+            doc = render(out)
+            if row.doc != doc:
+                row.doc = doc
+                changed += 1
+    session.flush()
     return changed
 
 

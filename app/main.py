@@ -8,20 +8,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
 from app import queries
+from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
+from app.cors import OriginCORS
 from app.db import Database, make_engine
 from app.problems import install as install_problems
 from app.problems import problem_responses
 from app.routes import (
+    audit,
     borders,
     conflicts,
     countries,
@@ -50,6 +53,7 @@ RESOURCE_ROUTERS = [
     events.router,
     sources.router,
     search.router,
+    audit.router,
 ]
 
 DESCRIPTION = """
@@ -64,6 +68,11 @@ Claims that disagree are kept side by side (`/v1/conflicts`), and `as_of` answer
 Every `/v1/...` path also answers without the prefix (`/crossings?country=LV`).
 Errors are `application/problem+json` (RFC 9457). Every GET carries an ETag; send it back in
 `If-None-Match` for a 304.
+
+Reads are public. Writes (POST, PATCH) are for curators: they need a bearer token, cite at least
+one quote of a stored article, keep the previous state (revisions, dated status events), and are
+recorded in the audit log. `If-Match` guards a PATCH against a lost update; `Idempotency-Key`
+makes a retried POST safe.
 """
 
 
@@ -88,6 +97,8 @@ class UTF8JSONResponse(JSONResponse):
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Watch the data version while serving: a change anywhere empties this process's cache."""
     loop = asyncio.get_running_loop()
+    # One database connection for every worker thread, so no thread waits for a connection.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.db_pool_size
     store: CacheStore = app.state.cache
     version = DataVersion(
         partial(queries.data_version, app.state.engine),
@@ -125,6 +136,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.cache = CacheStore(
         enabled=settings.response_cache, max_bytes=settings.response_cache_bytes
     )
+    app.state.curators = Curators(settings)
     install_problems(app)
     for router in RESOURCE_ROUTERS:
         app.include_router(router, prefix="/v1")
@@ -132,15 +144,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(router, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(status_page.router)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["If-None-Match", "Accept", "Content-Type"],
-        expose_headers=["ETag", "Cache-Control"],
-        allow_credentials=False,
-        max_age=600,
-    )
+    # Inside CORS, so a refused write still carries the CORS headers a browser needs to read it.
+    app.add_middleware(WriteGuard, curators=app.state.curators)
+    app.add_middleware(OriginCORS, write_origins=settings.write_cors_origins)
     # Outermost, so a cached answer carries the CORS headers it was computed with.
     app.cache_layer = ResponseCache(
         partial(FastAPI.__call__, app), store=app.state.cache, max_age=settings.cache_max_age

@@ -283,3 +283,60 @@ class DataVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write: who made it, when, to what, and the record's state before and after."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_record", "record_type", "record_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime  # UTC
+    curator: str = Field(max_length=64)  # the token's name
+    method: str = Field(max_length=8)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    action: str = Field(max_length=16)  # create | update | ingest
+    record_type: str = Field(max_length=16)
+    record_id: str = Field(max_length=255)
+    # The record as served (JSON), before and after the write.
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class CuratedRecord(SQLModel, table=True):
+    """A record the curators own: the seeder leaves it, its rows and its history alone."""
+
+    __tablename__ = "curated_record"
+
+    record_type: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=255)
+    since: dt.datetime  # UTC
+    audit_id: int = Field(foreign_key="audit_entry.id")
+
+
+class RecordRevision(SQLModel, table=True):
+    """A state of a record as it was served until a write replaced it."""
+
+    __tablename__ = "record_revision"
+
+    record_type: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=255)
+    revision: int = Field(primary_key=True)
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    until: dt.datetime  # UTC
+    audit_id: int = Field(foreign_key="audit_entry.id")
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The answer to a write sent with an Idempotency-Key, replayed to a retry."""
+
+    __tablename__ = "idempotency_key"
+
+    curator: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    headers: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+    created_at: dt.datetime  # UTC

@@ -12,6 +12,7 @@ from app.dates import period_start
 from app.history import StatusOnDate, status_at
 from app.models import (
     Border,
+    Citation,
     Crossing,
     Event,
     EventCountry,
@@ -20,17 +21,26 @@ from app.models import (
     FortificationCountry,
     Restriction,
     RestrictionCountry,
+    Sentence,
+    Source,
 )
 from app.schemas import (
     BorderOut,
+    CitedBy,
     ClaimOut,
     CrossingCounts,
+    CrossingDetail,
     CrossingOut,
     EventOut,
     FactOut,
+    FortificationDetail,
     FortificationOut,
     Provenance,
+    RestrictionDetail,
     RestrictionOut,
+    SentenceOut,
+    SourceDetail,
+    SourceOut,
     Subject,
 )
 
@@ -319,3 +329,63 @@ def facts_about(session: Session, *, subject_type: str, subject_id: str) -> list
     """The facts stated about one record, each claim with its provenance."""
     found = queries.facts_of(session, subject_type=subject_type, subject_ids=[subject_id])
     return facts(session, found.get(subject_id, []))
+
+
+# --- one record, as its detail endpoint serves it -------------------------------------------
+# The write API answers with the same bytes, so the ETag a PATCH returns is the one a GET gives.
+
+
+def crossing_detail(session: Session, crossing: Crossing) -> CrossingDetail:
+    (out,) = crossings(session, [crossing])
+    return CrossingDetail(
+        **out.model_dump(),
+        history=history_of(session, subject_type="crossing", subject_id=crossing.id),
+        facts=facts_about(session, subject_type="crossing", subject_id=crossing.id),
+    )
+
+
+def restriction_detail(session: Session, restriction: Restriction) -> RestrictionDetail:
+    (out,) = restrictions(session, [restriction])
+    return RestrictionDetail(
+        **out.model_dump(),
+        history=history_of(session, subject_type="restriction", subject_id=restriction.id),
+    )
+
+
+def fortification_detail(session: Session, fortification: Fortification) -> FortificationDetail:
+    (out,) = fortifications(session, [fortification])
+    return FortificationDetail(
+        **out.model_dump(),
+        history=history_of(session, subject_type="fortification", subject_id=fortification.id),
+        facts=facts_about(session, subject_type="fortification", subject_id=fortification.id),
+    )
+
+
+def source_out(source: Source, sentence_count: int) -> SourceOut:
+    return SourceOut(**source.model_dump(exclude={"text"}), sentence_count=sentence_count)
+
+
+def source_detail(session: Session, source: Source) -> SourceDetail:
+    """One article: its exact text and every sentence, each with the records citing it."""
+    found = queries.sentences_of(session, file=source.file)
+    citations = queries.citations_of_sentences(session, file=source.file)
+    return SourceDetail(
+        **source.model_dump(),
+        sentence_count=len(found),
+        sentences=[sentence(s, citations.get(s.sentence_index, [])) for s in found],
+    )
+
+
+def sentence(row: Sentence, citations: Sequence[Citation]) -> SentenceOut:
+    return SentenceOut(
+        source_file=row.source_file,
+        sentence_index=row.sentence_index,
+        kind=row.kind,
+        text=row.text,
+        char_start=row.char_start,
+        char_end=row.char_end,
+        cited_by=[
+            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
+            for c in citations
+        ],
+    )

@@ -105,8 +105,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problems a route can answer."""
     descriptions = {
         304: "Not modified (If-None-Match matched the ETag).",
+        401: "No curator token, or a wrong one (WWW-Authenticate: Bearer).",
+        403: "Writes are disabled (no token configured), or refused for this browser origin.",
         404: "No record with that id.",
+        409: "The record, or a source of that name or text, exists already.",
+        412: "If-Match does not hold the record's current ETag: GET it again.",
         422: "A parameter is invalid; the body names it.",
+        429: "Too many writes or failed logins; wait Retry-After seconds.",
         503: "The database is unavailable.",
     }
     responses: dict[int | str, dict[str, Any]] = {}

@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db import prepared
 from app.models import (
+    AuditEntry,
     Border,
     Citation,
     Claim,
@@ -29,11 +30,13 @@ from app.models import (
     CrossingAlias,
     CrossingTally,
     CrossingTraffic,
+    CuratedRecord,
     Event,
     EventCountry,
     Fact,
     Fortification,
     FortificationCountry,
+    RecordRevision,
     Restriction,
     RestrictionCountry,
     RestrictionTally,
@@ -754,3 +757,83 @@ def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tu
         {**params, "limit": limit, "offset": offset},
     ).all()
     return list(rows), int(total)
+
+
+# --- curation -------------------------------------------------------------------------------
+
+
+def curated_records(session: Session) -> set[tuple[str, str]]:
+    """(type, id) of every record the curators own."""
+    rows = session.exec(select(CuratedRecord.record_type, CuratedRecord.record_id))
+    return {(record_type, record_id) for record_type, record_id in rows}
+
+
+def curated_sources(session: Session) -> list[Source]:
+    return list(
+        session.exec(
+            select(Source)
+            .join(
+                CuratedRecord,
+                and_(
+                    col(CuratedRecord.record_type) == "source",
+                    col(CuratedRecord.record_id) == col(Source.file),
+                ),
+            )
+            .order_by(col(Source.file))
+        )
+    )
+
+
+def event_subjects(session: Session) -> list[tuple[str, str | None, str | None]]:
+    """(id, subject type, subject id) of every event."""
+    rows = session.exec(select(Event.id, Event.subject_type, Event.subject_id))
+    return [(event_id, subject_type, subject_id) for event_id, subject_type, subject_id in rows]
+
+
+def citations_with_sentences(session: Session) -> list[tuple[Citation, Sentence, str]]:
+    """Every citation with its sentence and the text of its article."""
+    rows = session.exec(
+        select(Citation, Sentence, Source.text)
+        .join(
+            Sentence,
+            and_(
+                col(Sentence.source_file) == col(Citation.source_file),
+                col(Sentence.sentence_index) == col(Citation.sentence_index),
+            ),
+        )
+        .join(Source, col(Source.file) == col(Citation.source_file))
+    )
+    return [(citation, sentence, article) for citation, sentence, article in rows]
+
+
+def revisions_of(session: Session, *, record_type: str, record_id: str) -> list[RecordRevision]:
+    """A record's earlier states, oldest first."""
+    return list(
+        session.exec(
+            select(RecordRevision)
+            .where(RecordRevision.record_type == record_type, RecordRevision.record_id == record_id)
+            .order_by(col(RecordRevision.revision))
+        )
+    )
+
+
+def audit_page(
+    session: Session,
+    *,
+    record_type: str | None,
+    record_id: str | None,
+    before: int | None,
+    limit: int,
+) -> tuple[list[AuditEntry], int]:
+    """Audit entries newest first, optionally of one record; `before` is the last id seen."""
+    conditions: list[ColumnElement[bool]] = []
+    if record_type is not None:
+        conditions.append(col(AuditEntry.record_type) == record_type)
+    if record_id is not None:
+        conditions.append(col(AuditEntry.record_id) == record_id)
+    total = session.exec(select(func.count()).select_from(AuditEntry).where(*conditions)).one()
+    query = select(AuditEntry).where(*conditions)
+    if before is not None:
+        query = query.where(col(AuditEntry.id) < before)
+    rows = list(session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
+    return rows, int(total)

@@ -9,11 +9,18 @@ from typing import Any, Protocol, TypeVar
 from anyascii import anyascii
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, select
 
+from app import queries
 from app.dates import parse_partial, period_start
-from app.documents import bump_data_version, refresh_documents, refresh_tallies
+from app.db import write_session
+from app.documents import (
+    Changes,
+    crossing_search_document,
+    refresh_derived,
+    search_document,
+)
 from app.models import (
     Border,
     Citation,
@@ -61,6 +68,20 @@ def _number(value: str) -> float | None:
         return None
 
 
+def alias_rows(
+    crossing_id: str, *, name: str, counterpart: str | None, aliases: Iterable[str]
+) -> list[CrossingAlias]:
+    """Every name a crossing is found by: its name, its counterpart, then its other aliases."""
+    names = [(name, "name")] + ([(counterpart, "counterpart")] if counterpart else [])
+    rows: dict[str, CrossingAlias] = {}
+    for alias, kind in names + [(a, "alias") for a in aliases]:
+        if alias not in rows:
+            rows[alias] = CrossingAlias(
+                crossing_id=crossing_id, alias=alias, kind=kind, alias_key=fold(alias)
+            )
+    return list(rows.values())
+
+
 @dataclass
 class SeedReport:
     """Rows inserted, updated and deleted per table."""
@@ -70,6 +91,8 @@ class SeedReport:
     documents: int = 0
     # Tally rows changed because the records they count changed.
     tallies: int = 0
+    # Curated records the seed file has rows for, left as the curators made them.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -104,16 +127,11 @@ def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]
         for article in dataset.articles.values()
         for s in article.sentences
     ]
-    aliases: list[SQLModel] = []
-    for c in rec.crossings:
-        names = [(c.name, "name")] + ([(c.counterpart, "counterpart")] if c.counterpart else [])
-        seen: set[str] = set()
-        for alias, kind in names + [(a, "alias") for a in c.aliases]:
-            if alias not in seen:
-                seen.add(alias)
-                aliases.append(
-                    CrossingAlias(crossing_id=c.id, alias=alias, kind=kind, alias_key=fold(alias))
-                )
+    aliases: list[SQLModel] = [
+        alias
+        for c in rec.crossings
+        for alias in alias_rows(c.id, name=c.name, counterpart=c.counterpart, aliases=c.aliases)
+    ]
     claims = [
         Claim(
             id=claim_id(f.id, n),
@@ -300,18 +318,13 @@ def search_documents(dataset: Dataset) -> list[SQLModel]:
     docs: list[SQLModel] = []
 
     def add(doc_type: str, doc_id: str, title: str, *words: str | None) -> None:
-        body = " ".join(w for w in words if w)
-        docs.append(
-            SearchDocument(
-                doc_type=doc_type, doc_id=doc_id, title=title, body=body, terms=anyascii(body)
-            )
-        )
+        docs.append(search_document(doc_type, doc_id, title, *words))
 
     for article in dataset.articles.values():
         for s in article.sentences:
             add("sentence", f"{article.file}#{s.index}", rec.sources[article.file].title, s.text)
     for c in rec.crossings:
-        add("crossing", c.id, c.name, c.name, c.counterpart, " ".join(c.aliases), c.notes)
+        docs.append(crossing_search_document(c, c.aliases, c.notes))
     for r in rec.restrictions:
         add("restriction", r.id, r.summary, r.summary)
     for f in rec.fortifications:
@@ -342,20 +355,82 @@ def _key(row: Any, keys: Sequence[str]) -> tuple[Any, ...]:
     return tuple(getattr(row, k) for k in keys)
 
 
+RecordKey = tuple[str, str]
+CURATABLE = ("crossing", "restriction", "fortification")
+
+
+class CuratedRows:
+    """Which rows belong to a record the curators own (docs/decisions.md, "Seed and curators").
+
+    A record's rows are the record, its aliases, traffic, countries, citations and search
+    document; an event belongs to its subject as well as to itself, so a curated record's
+    whole history is the curators'; a source's rows are its text and its sentences.
+    """
+
+    def __init__(self, curated: set[RecordKey], event_subjects: dict[str, set[RecordKey]]):
+        self.curated = curated
+        self.event_subjects = event_subjects
+
+    def _event(self, event_id: str) -> list[RecordKey]:
+        return [("event", event_id), *sorted(self.event_subjects.get(event_id, set()))]
+
+    def owners(self, row: Any) -> list[RecordKey]:
+        if isinstance(row, Source):
+            return [("source", row.file)]
+        if isinstance(row, Sentence):
+            return [("source", row.source_file)]
+        if isinstance(row, Crossing | Restriction | Fortification):
+            return [(str(row.__tablename__), row.id)]
+        if isinstance(row, CrossingAlias | CrossingTraffic):
+            return [("crossing", row.crossing_id)]
+        if isinstance(row, RestrictionCountry):
+            return [("restriction", row.restriction_id)]
+        if isinstance(row, FortificationCountry):
+            return [("fortification", row.fortification_id)]
+        if isinstance(row, Event):
+            subject = self._of(row.subject_type or "", row.subject_id or "")
+            return self._event(row.id) + subject
+        if isinstance(row, EventCountry):
+            return self._event(row.event_id)
+        if isinstance(row, Citation):
+            return self._of(row.record_type, row.record_id)
+        if isinstance(row, SearchDocument):
+            if row.doc_type == "sentence":
+                return [("source", row.doc_id.rpartition("#")[0])]
+            return self._of(row.doc_type, row.doc_id)
+        return []
+
+    def _of(self, record_type: str, record_id: str) -> list[RecordKey]:
+        if record_type in CURATABLE:
+            return [(record_type, record_id)]
+        if record_type == "event":
+            return self._event(record_id)
+        return []
+
+    def owner(self, row: Any) -> RecordKey | None:
+        """The curated record this row belongs to, or None when the seed manages it."""
+        if not self.curated:
+            return None
+        return next((key for key in self.owners(row) if key in self.curated), None)
+
+
 def sync(
     session: Session,
     plan: Iterable[tuple[type[SQLModel], list[SQLModel]]],
     *,
     track: Track = untracked,
+    curated: CuratedRows | None = None,
 ) -> SeedReport:
     """Insert, update and delete so each table holds exactly the planned rows.
 
     Inserts and updates go parents first, deletes children first and last of all, so no row is
     deleted while a planned row still refers to it (a database cascade would take that along).
+    Rows of curated records are left alone, planned or stored; the report names the records.
     """
     plan = list(plan)
     report = SeedReport()
     existing: dict[type[SQLModel], dict[tuple[Any, ...], Any]] = {}
+    skipped: set[RecordKey] = set()
     for model, _rows in plan:
         keys = _key_columns(model)
         existing[model] = {_key(r, keys): r for r in session.exec(select(model))}
@@ -365,7 +440,15 @@ def sync(
         columns = _columns(model)
         inserted = updated = 0
         for row in rows:
-            current = existing[model].pop(_key(row, keys), None)
+            key = _key(row, keys)
+            owner = curated.owner(row) if curated else None
+            if owner is None and curated and key in existing[model]:
+                owner = curated.owner(existing[model][key])
+            if owner is not None:
+                skipped.add(owner)
+                existing[model].pop(key, None)
+                continue
+            current = existing[model].pop(key, None)
             if current is None:
                 session.add(row)
                 inserted += 1
@@ -379,6 +462,11 @@ def sync(
             updated += changed
         session.flush()
         upserted[model] = (inserted, updated)
+    if curated:
+        for model, _rows in plan:
+            existing[model] = {
+                key: row for key, row in existing[model].items() if curated.owner(row) is None
+            }
     # What is left in `existing` is what the plan no longer has.
     for model, _rows in reversed(plan):
         for row in existing[model].values():
@@ -387,18 +475,99 @@ def sync(
     for model, _rows in plan:
         inserted, updated = upserted[model]
         report.changes[str(model.__tablename__)] = (inserted, updated, len(existing[model]))
+    report.skipped = sorted(skipped)
     return report
 
 
+def _curated_rows(session: Session, dataset: Dataset) -> CuratedRows:
+    subjects: dict[str, set[RecordKey]] = {}
+    for event_id, subject_type, subject_id in queries.event_subjects(session):
+        if subject_type and subject_id:
+            subjects.setdefault(event_id, set()).add((subject_type, subject_id))
+    for e in dataset.records.events:
+        if e.subject:
+            kind, _, target = e.subject.partition(":")
+            subjects.setdefault(e.id, set()).add((kind, target))
+    return CuratedRows(queries.curated_records(session), subjects)
+
+
+def _check_curated_sources(session: Session, dataset: Dataset, curated: CuratedRows) -> None:
+    """A seed article may be a source a curator added, if it is the same text split alike."""
+    problems: list[str] = []
+    stored = {s.sha256: s.file for s in queries.curated_sources(session)}
+    for name, article in dataset.articles.items():
+        other = stored.get(article.sha256)
+        if other is not None and other != name:
+            problems.append(f"source {name}: the same text is stored as curated source {other}")
+        if ("source", name) not in curated.curated:
+            continue
+        if other != name:
+            problems.append(f"source {name}: a curator stored another text under this name")
+            continue
+        spans = [(s.index, s.char_start, s.char_end, s.kind, s.text) for s in article.sentences]
+        rows = queries.sentences_of(session, file=name)
+        if spans != [(r.sentence_index, r.char_start, r.char_end, r.kind, r.text) for r in rows]:
+            problems.append(
+                f"source {name}: a curator stored it with other sentences (its `chrome` list?)"
+            )
+    if problems:
+        raise RecordsError(problems)
+
+
+def _broken_curated_citations(
+    session: Session, curated: CuratedRows, before: set[tuple[str, str, int]]
+) -> list[str]:
+    """Curated citations the seed removed (with their sentence) or moved off their quote."""
+    problems: list[str] = []
+    now = set()
+    for citation, sentence, article in queries.citations_with_sentences(session):
+        if curated.owner(citation) is None:
+            continue
+        key = (citation.record_type, citation.record_id, citation.position)
+        now.add(key)
+        qs, qe = citation.quote_start, citation.quote_end
+        if article[qs:qe] != citation.quote or not (
+            sentence.char_start <= qs and qe <= sentence.char_end
+        ):
+            problems.append(
+                f"curated {key[0]} {key[1]!r}: its quote {citation.quote!r} would no longer lie in"
+                f" sentence {citation.source_file}#{citation.sentence_index}"
+            )
+    for record_type, record_id, position in sorted(before - now):
+        problems.append(
+            f"curated {record_type} {record_id!r}: citation {position} would lose its sentence"
+        )
+    return problems
+
+
 def seed(engine: Engine, seed_dir: Path, *, track: Track = untracked) -> SeedReport:
-    """Load seed_dir and bring the store in line with it, in one transaction."""
+    """Load seed_dir and bring the store in line with it, in one transaction.
+
+    Records the curators own are left as they are (and named in the report); the seed is
+    refused when it would break a curated record's citation.
+    """
     dataset = load_dataset(seed_dir)
-    with Session(engine) as session:
-        report = sync(session, desired_rows(dataset), track=track)
-        report.documents = refresh_documents(session)
-        report.tallies = refresh_tallies(session)
-        if report.total:
-            bump_data_version(session)
+    with write_session(engine) as session:
+        curated = _curated_rows(session, dataset)
+        _check_curated_sources(session, dataset, curated)
+        cited_before = {
+            (c.record_type, c.record_id, c.position)
+            for c, _sentence, _article in queries.citations_with_sentences(session)
+            if curated.owner(c) is not None
+        }
+        try:
+            report = sync(session, desired_rows(dataset), curated=curated, track=track)
+        except IntegrityError as exc:
+            raise RecordsError(
+                [f"the store refused the seed (does a curated record refer to it?): {exc.orig}"]
+            ) from exc
+        problems = _broken_curated_citations(session, curated, cited_before)
+        if problems:
+            raise RecordsError(problems)
+        refreshed = refresh_derived(
+            session, Changes(everything=True, rows_changed=report.total > 0)
+        )
+        report.documents, report.tallies = refreshed.documents, refreshed.tallies
         session.commit()
     return report
 

@@ -37,6 +37,7 @@ class Databases:
         self.tmp = tmp
         self.engines: list[Engine] = []
         self.created: list[str] = []
+        self.template: str | None = None
 
     def new_url(self) -> str:
         name = f"bs_test_{uuid.uuid4().hex[:12]}"
@@ -56,6 +57,35 @@ class Databases:
         engine = make_engine(url, pool_size=5)
         self.engines.append(engine)
         return url, engine
+
+    def seeded(self) -> Engine:
+        """A database seeded from seed_data/ of its own: a copy of one seeded once."""
+        if self.template is None:
+            url = self.new_url()
+            migrate(url)
+            engine = make_engine(url, pool_size=1)
+            seed(engine, SEED_DIR)
+            if self.backend == "sqlite":
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            self.template = url
+        if self.backend == "sqlite":
+            url = self.new_url()
+            shutil.copyfile(str(make_url(self.template).database), str(make_url(url).database))
+        else:
+            name = f"bs_test_{uuid.uuid4().hex[:12]}"
+            assert POSTGRES_URL is not None
+            admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                template = make_url(self.template).database
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            admin.dispose()
+            self.created.append(name)
+            url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        engine = make_engine(url, pool_size=5)
+        self.engines.append(engine)
+        return engine
 
     def close(self) -> None:
         for engine in self.engines:
@@ -142,3 +172,40 @@ def count_queries(
     event.listen(seeded_engine, "before_cursor_execute", record)
     yield lambda: len(statements)
     event.remove(seeded_engine, "before_cursor_execute", record)
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+TOKENS = {"alice": "alice-0123456789abcdef", "bob": "bob-0123456789abcdef"}
+
+
+def writable_settings(engine: Engine, **overrides: Any) -> Settings:
+    """Settings with two curators, and rates no test reaches unless it sets its own."""
+    values: dict[str, Any] = {
+        "database_url": str(engine.url),
+        "curator_tokens": ",".join(f"{name}:{token}" for name, token in TOKENS.items()),
+        "write_rate_limit": "10000/minute",
+        "auth_failure_rate_limit": "10000/minute",
+    }
+    return Settings(**(values | overrides))
+
+
+def writable_client(
+    engine: Engine, *, raise_server_exceptions: bool = True, **overrides: Any
+) -> TestClient:
+    return TestClient(
+        create_app(writable_settings(engine, **overrides), engine=engine),
+        raise_server_exceptions=raise_server_exceptions,
+    )
+
+
+@pytest.fixture
+def seeded_fresh_engine(databases: Databases) -> Engine:
+    """A seeded database of its own, for a test that writes."""
+    return databases.seeded()
+
+
+@pytest.fixture
+def writer(seeded_fresh_engine: Engine) -> TestClient:
+    """A client of a seeded database of its own, with curators configured."""
+    return writable_client(seeded_fresh_engine)

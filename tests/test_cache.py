@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from starlette.types import Receive, Scope, Send
 
-from app.cache import CacheStore, Entry
+from app.cache import CacheStore, Entry, ResponseCache
 from app.config import Settings
 from app.main import create_app
 from app.seed import seed
-from tests.conftest import SEED_DIR, Databases, client_for
+from tests.conftest import SEED_DIR, Databases, client_for, writable_client
 from tests.records_file import Records, edit_records, record
+from tests.writes import auth, close_narva
 
 URLS = [
     "/v1/crossings?country=LV",
@@ -189,3 +191,46 @@ def test_with_the_cache_off_every_request_reads_the_database(
     for _ in range(3):
         assert uncached.get(url).status_code == 200
     assert count_queries() - before >= 3
+
+
+def test_an_answer_marked_private_is_passed_on_and_never_kept() -> None:
+    calls: list[str] = []
+
+    async def private_app(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append(scope["path"])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"cache-control", b"private, no-store")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"secret"})
+
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    client = TestClient(ResponseCache(private_app, store=store, max_age=5))
+
+    first, second = client.get("/v1/audit"), client.get("/v1/audit")
+
+    assert first.content == second.content == b"secret"
+    assert calls == ["/v1/audit", "/v1/audit"]
+    assert first.headers["cache-control"] == "private, no-store"
+    assert "etag" not in first.headers
+    assert store.entries == {}
+
+
+def test_a_curators_write_in_one_worker_shows_in_another(seeded_fresh_engine: Engine) -> None:
+    url = str(seeded_fresh_engine.url)
+    other = create_app(Settings(database_url=url, data_version_poll_seconds=3600))
+    with writable_client(seeded_fresh_engine) as writer, TestClient(other) as reader:
+        before = reader.get("/v1/crossings?country=EE")
+        assert reader.get("/v1/crossings?country=EE").content == before.content  # cached
+
+        assert writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+        reader.app.state.data_version.poll()  # type: ignore[attr-defined]
+        reader.get("/healthz")  # the invalidation runs on the reader's event loop
+
+        statuses = {
+            c["id"]: c["status"] for c in reader.get("/v1/crossings?country=EE").json()["data"]
+        }
+    assert statuses["narva"] == "closed"

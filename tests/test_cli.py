@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import re
@@ -405,3 +406,89 @@ def test_hosts_preparing_one_postgresql_store_at_once_take_turns(
             records["crossings"]
         )
     engine.dispose()
+
+
+ARTICLE_TEXT = "A test article\n\nThe test checkpoint closed on Monday, the ministry said.\n"
+
+
+def test_ingest_stores_an_article_and_prints_what_it_stored(store: Store, tmp_path: Path) -> None:
+    store.migrate_and_seed()
+    article = tmp_path / "900_test_article.txt"
+    article.write_bytes(ARTICLE_TEXT.encode())
+
+    result = store.run(
+        "ingest",
+        str(article),
+        "--title",
+        "A test",
+        "--publisher",
+        "Test Wire",
+        "--published",
+        "2026-01-12",
+    )
+
+    digest = hashlib.sha256(ARTICLE_TEXT.encode()).hexdigest()
+    assert result.exit_code == 0, result.output
+    assert f"stored 900_test_article.txt: sha256 {digest}, 2 sentences" in result.output
+    assert "#1 [body] The test checkpoint closed on Monday, the ministry said." in result.output
+    assert store.sql("SELECT text FROM source WHERE file = '900_test_article.txt'") == ARTICLE_TEXT
+    assert (
+        store.sql("SELECT count(*) FROM sentence WHERE source_file = '900_test_article.txt'") == 2
+    )
+    assert str(store.sql("SELECT curator FROM audit_entry")).startswith("cli")
+    assert store.sql("SELECT action FROM audit_entry") == "ingest"
+
+    again = store.run("ingest", str(article), "--title", "A test", "--file", "901_copy.txt")
+    assert again.exit_code == 1
+    assert "stored already, as '900_test_article.txt'" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--published", "yesterday"], "published"),
+        (["--file", "a/b.txt"], "file"),
+    ],
+)
+def test_ingest_refuses_bad_metadata(
+    store: Store, tmp_path: Path, args: list[str], message: str
+) -> None:
+    store.migrate_and_seed()
+    article = tmp_path / "900_test_article.txt"
+    article.write_bytes(ARTICLE_TEXT.encode())
+
+    result = store.run("ingest", str(article), "--title", "A test", *args)
+
+    assert result.exit_code == 1
+    assert f"error: {message}" in result.stderr
+    assert store.sql("SELECT count(*) FROM source") == 4
+
+
+def test_ingest_refuses_a_file_that_is_not_utf8(store: Store, tmp_path: Path) -> None:
+    store.migrate_and_seed()
+    article = tmp_path / "latin1.txt"
+    article.write_bytes("Grebņeva".encode("utf-16"))
+
+    result = store.run("ingest", str(article), "--title", "A test")
+
+    assert result.exit_code == 1
+    assert "is not UTF-8 text" in result.stderr
+
+
+def test_seed_names_the_curated_records_it_skipped(store: Store) -> None:
+    store.migrate_and_seed()
+    store.sql(
+        "INSERT INTO audit_entry (id, at, curator, method, path, action, record_type, record_id)"
+        " VALUES (1, '2026-01-01 00:00:00', 'alice', 'PATCH', '/v1/crossings/narva', 'update',"
+        " 'crossing', 'narva')"
+    )
+    store.sql(
+        "INSERT INTO curated_record (record_type, record_id, since, audit_id)"
+        " VALUES ('crossing', 'narva', '2026-01-01 00:00:00', 1)"
+    )
+
+    result = store.run("seed")
+
+    assert result.exit_code == 0, result.output
+    assert "skipped crossing narva: curated" in result.output
+    assert "store already up to date" in result.output

@@ -1,3 +1,4 @@
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import astuple
@@ -5,14 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
 from app.articles import read_article, split_sentences
 from app.config import PROJECT_ROOT
-from app.records import load_dataset
+from app.records import RecordsError, load_dataset
 from app.seed import seed
 from tests.records_file import Records, edit_records, read_records, record
+from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 
@@ -188,3 +191,160 @@ def test_reseeding_after_a_chrome_change_resplits_and_stays_idempotent(
     resolved = load_dataset(seed_copy).citations
     assert sorted(tuple(c) for c in citations) == sorted(astuple(q) for q in resolved)
     assert seed(fresh_engine, seed_copy).total == 0
+
+
+# --- the seed and the curators --------------------------------------------------------------
+
+
+def crossing_row(engine: Engine, crossing_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT status, notes FROM crossing WHERE id = :id"), {"id": crossing_id}
+        ).first()
+    return dict(row._mapping) if row else None
+
+
+def test_seeding_leaves_a_curated_change_alone_and_says_so(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    closed = writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    assert closed.status_code == 200
+    narva = writer.get("/v1/crossings/narva").json()
+
+    def edit(records: Records) -> None:
+        record(records, "crossings", "narva")["notes"] = "Edited in the seed file."
+        record(records, "crossings", "storskog")["notes"] = "Edited in the seed file."
+
+    edit_records(seed_copy, edit)
+
+    report = seed(seeded_fresh_engine, seed_copy)
+
+    assert report.skipped == [("crossing", "narva")]
+    assert report.changes["crossing"] == (0, 1, 0)  # storskog, still the seed's
+    assert writer.get("/v1/crossings/narva").json() == narva
+    assert crossing_row(seeded_fresh_engine, "storskog") == {
+        "status": "open",
+        "notes": "Edited in the seed file.",
+    }
+    again = seed(seeded_fresh_engine, seed_copy)
+    assert again.total == 0
+    assert again.skipped == [("crossing", "narva")]
+
+
+def test_seeding_keeps_what_the_curators_added(
+    writer: TestClient, seeded_fresh_engine: Engine
+) -> None:
+    source = {
+        "file": "900_test_article.txt",
+        "title": "Test",
+        "text": "A test article\n\nThe test checkpoint closed on Monday, the ministry said.\n",
+    }
+    assert writer.post("/v1/sources", headers=auth(), json=source).status_code == 201
+    assert writer.post("/v1/crossings", headers=auth(), json=new_crossing()).status_code == 201
+    vaalimaa = writer.get("/v1/crossings/vaalimaa").json()
+
+    report = seed(seeded_fresh_engine, SEED_DIR)
+
+    assert report.total == 0
+    assert report.skipped == []
+    assert writer.get("/v1/crossings/vaalimaa").json() == vaalimaa
+    assert writer.get("/v1/sources/900_test_article.txt").status_code == 200
+    assert writer.get("/v1/search?q=ministry+monday").json()["meta"]["total"] >= 1
+
+
+def test_a_record_the_seed_adds_under_a_curated_id_is_skipped(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    writer.post("/v1/crossings", headers=auth(), json=new_crossing())
+
+    def add(records: Records) -> None:
+        narva = record(records, "crossings", "narva")
+        records["crossings"].append({**narva, "id": "vaalimaa", "name": "Vaalimaa (seed)"})
+
+    edit_records(seed_copy, add)
+
+    report = seed(seeded_fresh_engine, seed_copy)
+
+    assert report.skipped == [("crossing", "vaalimaa")]
+    assert writer.get("/v1/crossings/vaalimaa").json()["name"] == "Vaalimaa"
+
+
+def test_the_seed_still_manages_what_no_curator_changed(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+
+    def remove_luhamaa(records: Records) -> None:
+        records["crossings"].remove(record(records, "crossings", "luhamaa"))
+
+    edit_records(seed_copy, remove_luhamaa)
+
+    report = seed(seeded_fresh_engine, seed_copy)
+
+    assert report.changes["crossing"] == (0, 0, 1)
+    assert crossing_row(seeded_fresh_engine, "luhamaa") is None
+    assert crossing_row(seeded_fresh_engine, "narva") == {
+        "status": "closed",
+        "notes": writer.get("/v1/crossings/narva").json()["notes"],
+    }
+
+
+def test_a_curated_records_history_is_the_curators_too(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    reopened = writer.patch(
+        "/v1/crossings/vientuli",
+        headers=auth(),
+        json={"status": "open", "effective": "2026-01", "citations": cite(NARVA_QUEUES)},
+    )
+    assert reopened.status_code == 200, reopened.text
+    history = writer.get("/v1/crossings/vientuli").json()["history"]
+
+    def edit(records: Records) -> None:
+        record(records, "events", "lv-vientuli-closed-2023")["summary"] = "Edited."
+
+    edit_records(seed_copy, edit)
+
+    report = seed(seeded_fresh_engine, seed_copy)
+
+    assert report.skipped == [("crossing", "vientuli")]
+    assert writer.get("/v1/crossings/vientuli").json()["history"] == history
+
+
+def test_the_seed_is_refused_when_it_would_break_a_curated_citation(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    before = snapshot(seeded_fresh_engine)
+
+    def add_chrome_to_001(records: Records) -> None:
+        # An early heading becomes chrome: every later sentence of 001 moves up one.
+        records["sources"]["001_2d175952eb0183b5.txt"]["chrome"] = [
+            "Norway will not build a fence on the border with the Russian Federation"
+        ]
+
+    edit_records(seed_copy, add_chrome_to_001)
+
+    with pytest.raises(RecordsError) as refused:
+        seed(seeded_fresh_engine, seed_copy)
+
+    assert any("curated crossing 'narva'" in p for p in refused.value.problems)
+    assert snapshot(seeded_fresh_engine) == before
+
+
+def test_a_seed_article_with_a_curated_sources_text_is_refused(
+    writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
+) -> None:
+    text_ = "A test article\n\nThe test checkpoint closed on Monday, the ministry said.\n"
+    source = {"file": "900_test_article.txt", "title": "Test", "text": text_}
+    assert writer.post("/v1/sources", headers=auth(), json=source).status_code == 201
+    (seed_copy / "articles" / "004_copy.txt").write_text(text_, "utf-8")
+    digest = hashlib.sha256(text_.encode()).hexdigest()
+
+    def add(records: Records) -> None:
+        records["sources"]["004_copy.txt"] = {"title": "Copy", "sha256": digest}
+
+    edit_records(seed_copy, add)
+
+    with pytest.raises(RecordsError, match="stored as curated source 900_test_article.txt"):
+        seed(seeded_fresh_engine, seed_copy)

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 from sqlmodel import Session
 
-from app import presenters, queries
+from app import curation, presenters, queries
+from app.auth import CuratorDep
 from app.db import Database, SessionDep
+from app.payloads import CrossingCreate, CrossingPatch
 from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.params import (
     AS_OF_HELP,
@@ -17,6 +19,7 @@ from app.routes.params import (
     ListQuery,
     country_code,
     decode_cursor,
+    detail_response,
     documents_response,
     on_neighbour_side,
     page_of,
@@ -25,6 +28,7 @@ from app.routes.params import (
     query_parameters,
     remembered,
 )
+from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
 from app.schemas import (
     JSON_MEDIA_TYPE,
     BorderStatusNote,
@@ -32,6 +36,8 @@ from app.schemas import (
     CrossingsMeta,
     CrossingsPage,
     CrossingStatus,
+    Page,
+    RevisionOut,
     Traffic,
 )
 from app.seed import fold
@@ -191,14 +197,81 @@ def _unnamed_border_statuses(
 def get_crossing(
     session: SessionDep,
     crossing_id: Annotated[str, Path(description="The crossing's slug.", examples=["storskog"])],
-) -> CrossingDetail:
+) -> Response:
     """One crossing, with its dated status history and any facts about it."""
     crossing = queries.crossing(session, crossing_id=crossing_id)
     if crossing is None:
         raise not_found("crossing", crossing_id)
-    (out,) = presenters.crossings(session, [crossing])
-    return CrossingDetail(
-        **out.model_dump(),
-        history=presenters.history_of(session, subject_type="crossing", subject_id=crossing.id),
-        facts=presenters.facts_about(session, subject_type="crossing", subject_id=crossing.id),
+    return detail_response(presenters.crossing_detail(session, crossing))
+
+
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CrossingDetail,
+    responses=WRITE_PROBLEMS,
+    response_description="The new crossing, with its ETag and Location.",
+)
+async def create_crossing(
+    request: Request,
+    curator: CuratorDep,
+    body: CrossingCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Add a crossing (curators only): its id comes from its name; it cites at least one quote."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.create_record(
+            session, write, kind_name="crossing", payload=body
+        ),
     )
+
+
+@router.patch(
+    "/{crossing_id}",
+    response_model=CrossingDetail,
+    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    response_description="The crossing as it is now, with its new ETag.",
+)
+async def update_crossing(
+    request: Request,
+    curator: CuratorDep,
+    crossing_id: Annotated[str, Path(description="The crossing's slug.", examples=["storskog"])],
+    body: CrossingPatch,
+    if_match: IfMatchHeader = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Change a crossing (curators only), citing the news; a status change becomes a dated event."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.update_record(
+            session,
+            write,
+            kind_name="crossing",
+            record_id=crossing_id,
+            payload=body,
+            if_match=if_match,
+        ),
+    )
+
+
+@router.get(
+    "/{crossing_id}/revisions",
+    response_model=Page[RevisionOut],
+    responses=problem_responses(304, 404),
+)
+def crossing_revisions(
+    session: SessionDep,
+    crossing_id: Annotated[str, Path(description="The crossing's slug.", examples=["storskog"])],
+) -> Page[RevisionOut]:
+    """Every earlier state of a crossing, as it was served, oldest first."""
+    if queries.crossing(session, crossing_id=crossing_id) is None:
+        raise not_found("crossing", crossing_id)
+    return revisions_page(session, record_type="crossing", record_id=crossing_id)

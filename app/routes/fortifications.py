@@ -5,18 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
-from app import presenters, queries
+from app import curation, presenters, queries
+from app.auth import CuratorDep
 from app.db import SessionDep
+from app.payloads import FortificationCreate, FortificationPatch
 from app.problems import not_found, problem_responses
 from app.routes.params import (
     ListQuery,
     country_code,
     decode_cursor,
+    detail_response,
     documents_response,
     on_neighbour_side,
     query_model,
     query_parameters,
 )
+from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
 from app.schemas import (
     FortificationDetail,
     FortificationKind,
@@ -24,6 +28,7 @@ from app.schemas import (
     FortificationStatus,
     Meta,
     Page,
+    RevisionOut,
 )
 
 router = APIRouter(prefix="/fortifications", tags=["fortifications"])
@@ -81,18 +86,85 @@ def get_fortification(
     fortification_id: Annotated[
         str, Path(description="The project's slug.", examples=["fi-border-fence"])
     ],
-) -> FortificationDetail:
+) -> Response:
     """One fortification project, with its dated history and facts."""
     fortification = queries.fortification(session, fortification_id=fortification_id)
     if fortification is None:
         raise not_found("fortification", fortification_id)
-    (out,) = presenters.fortifications(session, [fortification])
-    return FortificationDetail(
-        **out.model_dump(),
-        history=presenters.history_of(
-            session, subject_type="fortification", subject_id=fortification.id
-        ),
-        facts=presenters.facts_about(
-            session, subject_type="fortification", subject_id=fortification.id
+    return detail_response(presenters.fortification_detail(session, fortification))
+
+
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=FortificationDetail,
+    responses=WRITE_PROBLEMS,
+    response_description="The new fortification, with its ETag and Location.",
+)
+async def create_fortification(
+    request: Request,
+    curator: CuratorDep,
+    body: FortificationCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Add a fortification project (curators only): its id comes from its summary; it is cited."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.create_record(
+            session, write, kind_name="fortification", payload=body
         ),
     )
+
+
+@router.patch(
+    "/{fortification_id}",
+    response_model=FortificationDetail,
+    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    response_description="The fortification as it is now, with its new ETag.",
+)
+async def update_fortification(
+    request: Request,
+    curator: CuratorDep,
+    fortification_id: Annotated[
+        str, Path(description="The project's slug.", examples=["fi-border-fence"])
+    ],
+    body: FortificationPatch,
+    if_match: IfMatchHeader = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Change a fortification project (curators only), cited; a status change becomes an event."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.update_record(
+            session,
+            write,
+            kind_name="fortification",
+            record_id=fortification_id,
+            payload=body,
+            if_match=if_match,
+        ),
+    )
+
+
+@router.get(
+    "/{fortification_id}/revisions",
+    response_model=Page[RevisionOut],
+    responses=problem_responses(304, 404),
+)
+def fortification_revisions(
+    session: SessionDep,
+    fortification_id: Annotated[
+        str, Path(description="The project's slug.", examples=["fi-border-fence"])
+    ],
+) -> Page[RevisionOut]:
+    """Every earlier state of a fortification project, as it was served, oldest first."""
+    if queries.fortification(session, fortification_id=fortification_id) is None:
+        raise not_found("fortification", fortification_id)
+    return revisions_page(session, record_type="fortification", record_id=fortification_id)

@@ -217,3 +217,8 @@ async def documents_response(
         + "}"
     )
     return Response(body.encode(), media_type=JSON_MEDIA_TYPE)
+
+
+def detail_response(out: BaseModel) -> Response:
+    """One record's answer, as the bytes the write API also answers with (same ETag)."""
+    return Response(out.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)

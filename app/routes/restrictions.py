@@ -8,10 +8,12 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 from sqlmodel import Session
 
-from app import presenters, queries
+from app import curation, presenters, queries
+from app.auth import CuratorDep
 from app.db import Database, SessionDep
 from app.history import StatusOnDate
 from app.models import Restriction
+from app.payloads import RestrictionCreate, RestrictionPatch
 from app.problems import not_found, problem_responses
 from app.routes.params import (
     AS_OF_HELP,
@@ -19,19 +21,23 @@ from app.routes.params import (
     ListQuery,
     country_code,
     decode_cursor,
+    detail_response,
     documents_response,
     page_of,
     partial_date_param,
     query_model,
     query_parameters,
 )
+from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
 from app.schemas import (
     JSON_MEDIA_TYPE,
     DatedMeta,
+    Page,
     RestrictionDetail,
     RestrictionKind,
     RestrictionsPage,
     RestrictionStatus,
+    RevisionOut,
 )
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
@@ -137,15 +143,85 @@ def get_restriction(
     restriction_id: Annotated[
         str, Path(description="The restriction's slug.", examples=["no-russian-plated-cars-ban"])
     ],
-) -> RestrictionDetail:
+) -> Response:
     """One restriction, with its dated history."""
     restriction = queries.restriction(session, restriction_id=restriction_id)
     if restriction is None:
         raise not_found("restriction", restriction_id)
-    (out,) = presenters.restrictions(session, [restriction])
-    return RestrictionDetail(
-        **out.model_dump(),
-        history=presenters.history_of(
-            session, subject_type="restriction", subject_id=restriction.id
+    return detail_response(presenters.restriction_detail(session, restriction))
+
+
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RestrictionDetail,
+    responses=WRITE_PROBLEMS,
+    response_description="The new restriction, with its ETag and Location.",
+)
+async def create_restriction(
+    request: Request,
+    curator: CuratorDep,
+    body: RestrictionCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Add a restriction (curators only): its id comes from its summary, and it cites a quote."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.create_record(
+            session, write, kind_name="restriction", payload=body
         ),
     )
+
+
+@router.patch(
+    "/{restriction_id}",
+    response_model=RestrictionDetail,
+    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    response_description="The restriction as it is now, with its new ETag.",
+)
+async def update_restriction(
+    request: Request,
+    curator: CuratorDep,
+    restriction_id: Annotated[
+        str, Path(description="The restriction's slug.", examples=["no-russian-plated-cars-ban"])
+    ],
+    body: RestrictionPatch,
+    if_match: IfMatchHeader = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Change a restriction (curators only), citing the news; a status change becomes an event."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.update_record(
+            session,
+            write,
+            kind_name="restriction",
+            record_id=restriction_id,
+            payload=body,
+            if_match=if_match,
+        ),
+    )
+
+
+@router.get(
+    "/{restriction_id}/revisions",
+    response_model=Page[RevisionOut],
+    responses=problem_responses(304, 404),
+)
+def restriction_revisions(
+    session: SessionDep,
+    restriction_id: Annotated[
+        str, Path(description="The restriction's slug.", examples=["no-russian-plated-cars-ban"])
+    ],
+) -> Page[RevisionOut]:
+    """Every earlier state of a restriction, as it was served, oldest first."""
+    if queries.restriction(session, restriction_id=restriction_id) is None:
+        raise not_found("restriction", restriction_id)
+    return revisions_page(session, record_type="restriction", record_id=restriction_id)

@@ -2,13 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app import queries
+from app import curation, presenters, queries
+from app.auth import CuratorDep
 from app.db import SessionDep
-from app.models import Citation, Sentence
+from app.payloads import SourceIn
 from app.problems import not_found, problem_responses
-from app.schemas import CitedBy, Meta, Page, SentenceOut, SourceDetail, SourceOut
+from app.routes.params import detail_response
+from app.routes.writing import IdempotencyKeyHeader, run_write
+from app.schemas import Meta, Page, SentenceOut, SourceDetail, SourceOut
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -22,27 +25,18 @@ def list_sources(session: SessionDep) -> Page[SourceOut]:
     """The articles the records cite, with title, publisher and (inferred) date."""
     rows = queries.sources(session)
     return Page[SourceOut](
-        data=[
-            SourceOut(**source.model_dump(exclude={"text"}), sentence_count=count)
-            for source, count in rows
-        ],
+        data=[presenters.source_out(source, count) for source, count in rows],
         meta=Meta(total=len(rows), limit=len(rows), next=None),
     )
 
 
 @router.get("/{file}", response_model=SourceDetail, responses=problem_responses(304, 404))
-def get_source(session: SessionDep, file: FileParam) -> SourceDetail:
+def get_source(session: SessionDep, file: FileParam) -> Response:
     """One article: its exact text and every sentence, each with the records citing it."""
     source = queries.source(session, file=file)
     if source is None:
         raise not_found("source", file)
-    sentences = queries.sentences_of(session, file=file)
-    citations = queries.citations_of_sentences(session, file=file)
-    return SourceDetail(
-        **source.model_dump(),
-        sentence_count=len(sentences),
-        sentences=[_sentence(s, citations.get(s.sentence_index, [])) for s in sentences],
-    )
+    return detail_response(presenters.source_detail(session, source))
 
 
 @router.get(
@@ -58,19 +52,26 @@ def get_sentence(
     if sentence is None:
         raise not_found("sentence", f"{file}#{index}")
     citations = queries.citations_of_sentences(session, file=file, indices=[index])
-    return _sentence(sentence, citations.get(index, []))
+    return presenters.sentence(sentence, citations.get(index, []))
 
 
-def _sentence(sentence: Sentence, citations: list[Citation]) -> SentenceOut:
-    return SentenceOut(
-        source_file=sentence.source_file,
-        sentence_index=sentence.sentence_index,
-        kind=sentence.kind,
-        text=sentence.text,
-        char_start=sentence.char_start,
-        char_end=sentence.char_end,
-        cited_by=[
-            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
-            for c in citations
-        ],
+@router.post(
+    "",
+    status_code=201,
+    response_model=SourceDetail,
+    responses=problem_responses(401, 403, 409, 422, 429),
+    response_description="The stored article and its sentences, with its ETag and Location.",
+)
+async def add_source(
+    request: Request,
+    curator: CuratorDep,
+    body: SourceIn,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Store an article (curators only) verbatim with its sha256, split into sentences."""
+    return await run_write(
+        request,
+        curator,
+        idempotency_key=idempotency_key,
+        work=lambda session, write: curation.add_source(session, write, article=body),
     )

@@ -1,0 +1,151 @@
+"""Who may write: curators' bearer tokens, the rate limits on writes and on failed
+authentication, and the guard that refuses every unsafe request without a valid token.
+
+Tokens come hashed from the settings (sha256); a presented token is hashed and compared with
+each in constant time. With no token configured, writes are disabled (403), never open.
+Rate limits are kept in this process's memory (`limits`), so with N workers a client can
+make up to N times the configured rate; see docs/decisions.md.
+"""
+
+import hashlib
+import hmac
+import math
+import time
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.config import Settings
+from app.problems import ProblemError, problem_response
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REALM = 'Bearer realm="borderstatus"'
+
+
+class Curators:
+    """The configured curators, and the rate limits on what they (and strangers) send."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.hashes = settings.curator_token_hashes()
+        self.write_origins = frozenset(settings.write_cors_origins)
+        self.write_limit = parse(settings.write_rate_limit)
+        self.failure_limit = parse(settings.auth_failure_rate_limit)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def name_of(self, token: str) -> str | None:
+        """The curator whose token this is; every configured hash is compared, in constant
+        time, so the answer's timing doesn't tell how close a guess was."""
+        presented = hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+        found = None
+        for name, digest in self.hashes.items():
+            if hmac.compare_digest(digest, presented):
+                found = name
+        return found
+
+    def authenticate(self, request: Request) -> str:
+        """The curator making this request, or the problem that refuses it (401/403/429)."""
+        known: str | None = getattr(request.state, "curator", None)
+        if known is not None:
+            return known
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe:
+            self._check_origin(request)
+        if not self.hashes:
+            raise ProblemError(
+                403,
+                "Writes are disabled",
+                "No curator token is configured (CURATOR_TOKENS or CURATOR_TOKENS_FILE), so "
+                "this service takes no writes and has no audit log to read.",
+            )
+        client = request.client.host if request.client else "unknown"
+        if not self.limiter.test(self.failure_limit, "auth-failure", client):
+            raise self._too_many(self.failure_limit, ("auth-failure", client), "failed logins")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ProblemError(
+                401,
+                "Authentication required",
+                "Send a curator's token: `Authorization: Bearer <token>`.",
+                headers={"WWW-Authenticate": REALM},
+            )
+        name = self.name_of(token.strip())
+        if name is None:
+            self.limiter.hit(self.failure_limit, "auth-failure", client)
+            raise ProblemError(
+                401,
+                "Invalid token",
+                "The bearer token is not a curator's token.",
+                headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+            )
+        if unsafe and not self.limiter.hit(self.write_limit, "write", name):
+            raise self._too_many(self.write_limit, ("write", name), "writes")
+        request.state.curator = name
+        return name
+
+    def _too_many(self, limit: RateLimitItem, ids: tuple[str, str], what: str) -> ProblemError:
+        reset = self.limiter.get_window_stats(limit, *ids).reset_time
+        retry_after = max(1, math.ceil(reset - time.time()))
+        return ProblemError(
+            429,
+            "Too many requests",
+            f"Too many {what} ({limit}); retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    def _check_origin(self, request: Request) -> None:
+        """A browser's write must come from this site or a configured write origin."""
+        origin = request.headers.get("origin")
+        if origin is None or origin.rstrip("/") in self.write_origins:
+            return
+        if urlsplit(origin).netloc == request.headers.get("host"):
+            return
+        raise ProblemError(
+            403,
+            "Cross-origin write refused",
+            f"Writes from {origin!r} are not allowed (WRITE_CORS_ORIGINS).",
+        )
+
+
+class WriteGuard:
+    """ASGI middleware: no request with an unsafe method reaches a route without a valid
+    curator token, whatever the route, so a route added later cannot forget to ask."""
+
+    def __init__(self, app: ASGIApp, *, curators: Curators) -> None:
+        self.app = app
+        self.curators = curators
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            request = Request(scope)
+            try:
+                self.curators.authenticate(request)
+            except ProblemError as exc:
+                response = problem_response(
+                    request, exc.status, exc.title, exc.detail, exc.errors, exc.headers
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+bearer = HTTPBearer(
+    auto_error=False, description="A curator's token (CURATOR_TOKENS or CURATOR_TOKENS_FILE)."
+)
+
+
+async def require_curator(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The curator's name; the route answers 401/403/429 without a valid token."""
+    curators: Curators = request.app.state.curators
+    return curators.authenticate(request)
+
+
+CuratorDep = Annotated[str, Depends(require_curator)]

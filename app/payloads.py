@@ -1,0 +1,197 @@
+"""The write API's request bodies.
+
+Fields the server owns (ids, provenance offsets, timestamps, stored documents) are not among
+them: an unknown or forbidden field is a 422 naming it. In a PATCH, a field left out keeps its
+value and a field sent as null clears it (a required field can't be cleared).
+"""
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.records import CountryCode, PartialDate
+from app.schemas import (
+    CrossingStatus,
+    EventKind,
+    FortificationKind,
+    FortificationStatus,
+    RestrictionKind,
+    RestrictionStatus,
+    Traffic,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Summary = Annotated[str, Field(min_length=1, max_length=2000)]
+Note = Annotated[str, Field(max_length=2000)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Fields that may be left out of a PATCH but not set to null.
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text can't hold NUL, and no name or quote contains one.
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _given_not_null(cls, value: Any, info: Any) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may be left out, but not null")
+        return value
+
+
+class CitationIn(Body):
+    """A quote found verbatim, exactly once, inside one sentence of a stored source."""
+
+    file: str = Field(min_length=1, max_length=255, examples=["001_2d175952eb0183b5.txt"])
+    text: str = Field(min_length=1, max_length=2000)
+
+
+Citations = Annotated[
+    list[CitationIn],
+    Field(min_length=1, max_length=20, description="At least one quote supporting the write."),
+]
+Effective = Annotated[
+    PartialDate,
+    Field(
+        description="When a status change took effect (YYYY, YYYY-MM or YYYY-MM-DD); "
+        "default: today. Only with a status change."
+    ),
+]
+
+
+class StatusChange(Body):
+    """What a PATCH carries besides the fields: its citations and, for a status change, the
+    dated event it becomes."""
+
+    citations: Citations
+    effective: Effective = None
+    event_kind: EventKind | None = Field(
+        default=None, description="The status event's kind; default from the new status."
+    )
+    event_summary: Summary | None = Field(
+        default=None, description="The status event's summary; default: 'X: before → after'."
+    )
+
+
+class CrossingCreate(Body):
+    name: Name
+    counterpart: Name | None = None
+    aliases: list[Name] = Field(default=[], max_length=50)
+    country: CountryCode
+    neighbour: CountryCode
+    status: CrossingStatus
+    traffic: list[Traffic] = []
+    status_since: PartialDate = None
+    status_since_inferred: bool = False
+    status_since_note: Note | None = None
+    notes: Summary | None = None
+    citations: Citations
+
+
+class CrossingPatch(StatusChange):
+    not_null = (
+        *("name", "aliases", "country", "neighbour", "status", "traffic"),
+        "status_since_inferred",
+    )
+
+    name: Name | None = None
+    counterpart: Name | None = None
+    aliases: list[Name] | None = Field(default=None, max_length=50)
+    country: CountryCode | None = None
+    neighbour: CountryCode | None = None
+    status: CrossingStatus | None = None
+    traffic: list[Traffic] | None = None
+    status_since: PartialDate = None
+    status_since_inferred: bool | None = None
+    status_since_note: Note | None = None
+    notes: Summary | None = None
+
+
+class RestrictionCreate(Body):
+    kind: RestrictionKind
+    summary: Summary
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)]
+    status: RestrictionStatus
+    since: PartialDate = None
+    since_inferred: bool = False
+    since_note: Note | None = None
+    until: PartialDate = None
+    citations: Citations
+
+
+class RestrictionPatch(StatusChange):
+    not_null = ("kind", "summary", "countries", "status", "since_inferred")
+
+    kind: RestrictionKind | None = None
+    summary: Summary | None = None
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)] | None = None
+    status: RestrictionStatus | None = None
+    since: PartialDate = None
+    since_inferred: bool | None = None
+    since_note: Note | None = None
+    until: PartialDate = None
+
+
+class FortificationCreate(Body):
+    kind: FortificationKind
+    summary: Summary
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)]
+    neighbour: CountryCode | None = None
+    status: FortificationStatus
+    length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    count: int | None = Field(default=None, ge=0, le=10**9)
+    completion: PartialDate = None
+    completion_inferred: bool = False
+    completion_note: Note | None = None
+    citations: Citations
+
+
+class FortificationPatch(StatusChange):
+    not_null = ("kind", "summary", "countries", "status", "completion_inferred")
+
+    kind: FortificationKind | None = None
+    summary: Summary | None = None
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)] | None = None
+    neighbour: CountryCode | None = None
+    status: FortificationStatus | None = None
+    length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    count: int | None = Field(default=None, ge=0, le=10**9)
+    completion: PartialDate = None
+    completion_inferred: bool | None = None
+    completion_note: Note | None = None
+
+
+RecordCreate = CrossingCreate | RestrictionCreate | FortificationCreate
+RecordPatch = CrossingPatch | RestrictionPatch | FortificationPatch
+
+# A file name is a path segment of /v1/sources/{file}: no slashes, no leading dot.
+SOURCE_FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"
+
+
+class SourceIn(Body):
+    """An article to store verbatim: its text exactly as published, and what it is."""
+
+    file: str = Field(pattern=SOURCE_FILE, examples=["004_lv_checkpoint_closure.txt"])
+    title: Name
+    publisher: Name | None = None
+    published: PartialDate = Field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD.")
+    published_inferred: bool = False
+    published_note: Note | None = None
+    text: str = Field(min_length=1, max_length=1_000_000, description="The article, verbatim.")

@@ -1,0 +1,177 @@
+"""Only curators write: every unsafe route refuses a missing or wrong token, writes are off
+with no token configured, and failed logins and writes are rate limited."""
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from starlette.routing import Route
+
+from app.auth import SAFE_METHODS
+from app.main import create_app
+from tests.conftest import TOKENS, Databases, client_for, writable_client
+from tests.routes.checks import assert_problem, get_ok
+from tests.writes import NARVA_QUEUES, auth, cite, close_narva
+
+
+def app_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, set[str]]]:
+    """(path, methods) of every route of the application, through included routers (FastAPI
+    keeps an included router as one entry that holds its routes and its prefix)."""
+    found: list[tuple[str, set[str]]] = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found += app_routes(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute | Route):
+            found.append((prefix + route.path, set(route.methods or ())))
+    return found
+
+
+def unsafe_requests() -> list[tuple[str, str]]:
+    """(method, path) of every route that takes a method other than GET, HEAD or OPTIONS,
+    with its path parameters filled in: a route added later is in this list too."""
+    return sorted(
+        (method, re.sub(r"\{[^}]+\}", "narva", path))
+        for path, methods in app_routes(create_app().routes)
+        for method in methods - SAFE_METHODS
+    )
+
+
+UNSAFE = unsafe_requests()
+
+
+def test_the_unsafe_routes_are_the_write_api() -> None:
+    paths = {path for _method, path in UNSAFE}
+    assert {"/v1/crossings", "/v1/crossings/narva", "/v1/sources", "/crossings"} <= paths
+    assert {method for method, _path in UNSAFE} == {"POST", "PATCH"}
+
+
+@pytest.fixture(scope="module")
+def guarded(databases: Databases) -> TestClient:
+    """One database for the tests that every write is refused (so none changes it)."""
+    return writable_client(databases.seeded())
+
+
+@pytest.mark.parametrize(("method", "path"), UNSAFE)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": f"Basic {TOKENS['alice']}"},
+        {"Authorization": "Bearer"},
+    ],
+    ids=["no-token", "wrong-token", "not-bearer", "empty-bearer"],
+)
+def test_every_unsafe_route_refuses_a_missing_or_wrong_token(
+    guarded: TestClient, method: str, path: str, headers: dict[str, str]
+) -> None:
+    before = get_ok(guarded, "/v1/crossings/narva")
+
+    response = guarded.request(method, path, headers=headers, json=close_narva())
+
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert get_ok(guarded, "/v1/crossings/narva") == before
+    assert get_ok(guarded, "/v1/sources")["meta"]["total"] == 4
+
+
+@pytest.mark.parametrize(("method", "path"), UNSAFE)
+def test_with_no_token_configured_every_write_is_a_403(
+    seeded_engine: Engine, method: str, path: str
+) -> None:
+    client = client_for(seeded_engine)
+
+    response = client.request(method, path, headers=auth(), json=close_narva())
+
+    body = assert_problem(response, 403)
+    assert "CURATOR_TOKENS" in body["detail"]
+    assert client.get("/v1/crossings/narva").status_code == 200
+
+
+def test_a_wrong_token_is_told_apart_from_a_missing_one(writer: TestClient) -> None:
+    missing = writer.patch("/v1/crossings/narva", json=close_narva())
+    wrong = writer.patch(
+        "/v1/crossings/narva", headers={"Authorization": "Bearer nope"}, json=close_narva()
+    )
+    assert "error" not in missing.headers["www-authenticate"]
+    assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
+
+
+def test_each_curator_is_named_by_their_token(writer: TestClient) -> None:
+    assert writer.patch("/v1/crossings/narva", headers=auth("bob"), json=close_narva()).is_success
+    entries = writer.get("/v1/audit", headers=auth("alice")).json()["data"]
+    assert [e["curator"] for e in entries] == ["bob"]
+
+
+def test_tokens_may_come_hashed_from_a_file(seeded_fresh_engine: Engine, tmp_path: Any) -> None:
+    import hashlib
+
+    secrets = tmp_path / "curators"
+    digest = hashlib.sha256(b"carol-0123456789abcdef").hexdigest()
+    secrets.write_text(f"# name sha256\ncarol {digest}\n", "utf-8")
+    client = writable_client(seeded_fresh_engine, curator_tokens="", curator_tokens_file=secrets)
+
+    carol = client.patch(
+        "/v1/crossings/narva",
+        headers={"Authorization": "Bearer carol-0123456789abcdef"},
+        json=close_narva(),
+    )
+    alice = client.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+
+    assert carol.status_code == 200, carol.text
+    assert_problem(alice, 401)
+
+
+def retry_after(response: httpx.Response) -> int:
+    assert_problem(response, 429)
+    return int(response.headers["retry-after"])
+
+
+def test_failed_logins_are_rate_limited_per_client(seeded_fresh_engine: Engine) -> None:
+    client = writable_client(seeded_fresh_engine, auth_failure_rate_limit="2/minute")
+    wrong = {"Authorization": "Bearer wrong-token-0123456789"}
+
+    first = [client.patch("/v1/crossings/narva", headers=wrong, json=close_narva()) for _ in "ab"]
+    third = client.patch("/v1/crossings/narva", headers=wrong, json=close_narva())
+    # Locked out for the window: even the right token waits now.
+    right = client.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    audit = client.get("/v1/audit", headers=auth())
+
+    assert [r.status_code for r in first] == [401, 401]
+    assert 0 < retry_after(third) <= 60
+    assert 0 < retry_after(right) <= 60
+    assert retry_after(audit) > 0
+    assert client.get("/v1/crossings/narva").json()["status"] == "open"
+
+
+def test_missing_tokens_are_not_counted_as_failed_logins(seeded_fresh_engine: Engine) -> None:
+    client = writable_client(seeded_fresh_engine, auth_failure_rate_limit="1/minute")
+    for _ in range(3):
+        assert client.patch("/v1/crossings/narva", json=close_narva()).status_code == 401
+    assert client.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+
+
+def test_writes_are_rate_limited_per_curator(seeded_fresh_engine: Engine) -> None:
+    client = writable_client(seeded_fresh_engine, write_rate_limit="2/minute")
+
+    def note(n: int, who: str = "alice") -> httpx.Response:
+        body = {"notes": f"note {n}", "citations": cite(NARVA_QUEUES)}
+        return client.patch("/v1/crossings/narva", headers=auth(who), json=body)
+
+    assert [note(1).status_code, note(2).status_code] == [200, 200]
+    limited = note(3)
+    assert 0 < retry_after(limited) <= 60
+    assert note(4, "bob").status_code == 200
+    assert client.get("/v1/crossings/narva").json()["notes"] == "note 4"
+    # Reads are not writes.
+    assert client.get("/v1/audit", headers=auth()).status_code == 200
+
+
+def test_reads_stay_public(writer: TestClient) -> None:
+    assert writer.get("/v1/crossings/narva").status_code == 200
+    assert writer.get("/v1/crossings/narva", headers={"Authorization": "Bearer x"}).is_success

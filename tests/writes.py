@@ -1,0 +1,41 @@
+"""What the write tests share: curators' headers, quotes from the seed articles, and the
+bodies a curator sends."""
+
+from typing import Any
+
+from tests.conftest import TOKENS
+
+ARTICLE_001 = "001_2d175952eb0183b5.txt"
+ARTICLE_000 = "000_82da986fc3907c30.txt"
+# Verbatim spans of one sentence each.
+NARVA_QUEUES = "Queues began to appear in Narva, waiting takes several hours"
+NARVA_CLOSURE = "the Estonian authorities do not rule out the complete closure of the checkpoint"
+FINLAND_CLOSED = "In 2023, he closed all checkpoints on the border with the Russian Federation"
+FINNS_BUILDING = "the Finns are building a fence and fortifications"
+
+
+def auth(name: str = "alice", **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[name]}", **headers}
+
+
+def cite(text: str, file: str = ARTICLE_001) -> list[dict[str, str]]:
+    return [{"file": file, "text": text}]
+
+
+def close_narva(**extra: Any) -> dict[str, Any]:
+    """A PATCH body: Narva closes, citing the article."""
+    return {"status": "closed", "citations": cite(NARVA_CLOSURE), **extra}
+
+
+def new_crossing(**extra: Any) -> dict[str, Any]:
+    return {
+        "name": "Vaalimaa",
+        "counterpart": "Torfyanovka",
+        "aliases": ["Vaalimaa–Torfyanovka"],
+        "country": "FI",
+        "neighbour": "RU",
+        "status": "closed",
+        "traffic": ["car", "truck"],
+        "citations": cite(FINLAND_CLOSED),
+        **extra,
+    }
