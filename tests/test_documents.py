@@ -20,7 +20,7 @@ from app.models import (
 from app.seed import seed
 from tests.conftest import SEED_DIR
 from tests.records_file import Records, edit_records, record
-from tests.writes import auth, close_narva
+from tests.writes import auth, close_narva, new_crossing
 
 
 def stored_docs(engine: Engine) -> dict[str, str]:
@@ -132,3 +132,25 @@ def test_tallies_follow_an_edit_and_a_second_refresh_changes_nothing(
     assert restriction_tallies(fresh_engine) == counted_restrictions(fresh_engine)
     with Session(fresh_engine) as session:
         assert refresh_tallies(session) == 0
+
+
+def test_list_totals_follow_a_curators_writes(
+    writer: TestClient, seeded_fresh_engine: Engine
+) -> None:
+    """Totals are read from the tallies (limit=1 leaves matches off the page), so every
+    write must recount them in its transaction."""
+
+    def total(**params: str) -> int:
+        body = writer.get("/v1/crossings", params={**params, "limit": "1"}).json()
+        return int(body["meta"]["total"])
+
+    closed_in_estonia = total(country="EE", status="closed")
+    assert (
+        writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).status_code == 200
+    )
+    assert total(country="EE", status="closed") == closed_in_estonia + 1
+    created = writer.post("/v1/crossings", headers=auth(), json=new_crossing())
+    assert created.status_code == 201, created.text
+    assert total(country="FI") == 1
+    assert total(traffic="truck", status="closed") >= 1
+    assert crossing_tallies(seeded_fresh_engine) == counted_crossings(seeded_fresh_engine)
