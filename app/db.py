@@ -21,11 +21,41 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 T = TypeVar("T")
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -> Engine:
-    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 40,
+    pool_timeout: float = 30.0,
+    connect_timeout: int = 10,
+    statement_timeout_ms: int = 0,
+) -> Engine:
+    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+
+    On PostgreSQL a connection that can't be opened within `connect_timeout` seconds, a pool
+    with nothing free within `pool_timeout`, or a statement running past `statement_timeout_ms`
+    (0: no limit) raises, so a request never hangs on a database that went away; TCP
+    keepalives find a peer that vanished mid-query.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+        connect_args: dict[str, Any] = {
+            "connect_timeout": connect_timeout,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=pool_timeout,
+            connect_args=connect_args,
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -33,6 +63,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         pool_size=pool_size,
         max_overflow=0,
+        pool_timeout=pool_timeout,
     )
 
     @event.listens_for(engine, "connect")

@@ -6,8 +6,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.dberrors import classify
 from app.schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -95,6 +97,22 @@ def install(app: FastAPI) -> None:
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        state = classify(exc)
+        if state is None:
+            log.error("database error on %s", request.url.path, exc_info=exc)
+            return problem_response(request, 500, "Internal server error")
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("%s on %s: %s", state.title, request.url.path, f"{cause}".partition("\n")[0])
+        return problem_response(
+            request,
+            503,
+            state.title,
+            state.detail,
+            headers={"Retry-After": str(state.retry_after)},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
@@ -107,7 +125,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         304: "Not modified (If-None-Match matched the ETag).",
         404: "No record with that id.",
         422: "A parameter is invalid; the body names it.",
-        503: "The database is unavailable.",
+        413: "The request body is larger than the service accepts.",
+        415: "The request body is not JSON.",
+        500: "An unexpected error; the body says no more.",
+        503: "The database is unavailable, busy, read-only or full; see Retry-After.",
     }
     responses: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
