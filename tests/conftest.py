@@ -17,6 +17,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, migrate
 from app.main import create_app
 from app.seed import seed
+from tests import figures
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 
@@ -132,3 +133,12 @@ def count_queries(seeded_engine: Engine) -> Iterator[Callable[[], int]]:
     event.listen(seeded_engine, "before_cursor_execute", record)
     yield lambda: len(statements)
     event.remove(seeded_engine, "before_cursor_execute", record)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures the fuzz, fault and load tests measured."""
+    lines = figures.summary()
+    if lines:
+        terminalreporter.section("measured")
+        for line in lines:
+            terminalreporter.write_line(line)
