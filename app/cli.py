@@ -1,12 +1,16 @@
 """The `borderstatus` console script."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import get_settings
 from app.db import alembic_config, get_engine, migrate, schema_is_current
+from app.dberrors import classify
 from app.records import RecordsError
 from app.seed import seed as run_seed
 from app.seed import verify as run_verify
@@ -14,10 +18,24 @@ from app.seed import verify as run_verify
 cli = typer.Typer(help="Border status service: data and server commands.", no_args_is_help=True)
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that is down, busy, read-only or full is a one-line error, not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        state = classify(exc)
+        if state is None:
+            raise
+        typer.echo(f"error: {state.title}. {state.detail}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @cli.command("migrate")
 def migrate_command() -> None:
     """Run the migrations (alembic upgrade head) on DATABASE_URL."""
-    migrate(get_settings().database_url)
+    with database_errors():
+        migrate(get_settings().database_url)
     typer.echo("database is at the latest schema")
 
 
@@ -25,13 +43,16 @@ def migrate_command() -> None:
 def seed_command() -> None:
     """Bring the store in line with seed_data/: adds, updates and removes records."""
     settings = get_settings()
-    if not schema_is_current(get_engine()):
+    with database_errors():
+        current = schema_is_current(get_engine())
+    if not current:
         typer.echo(
             "error: the database schema is not current; run `borderstatus migrate`", err=True
         )
         raise typer.Exit(1)
     try:
-        report = run_seed(get_engine(), settings.seed_dir)
+        with database_errors():
+            report = run_seed(get_engine(), settings.seed_dir)
     except RecordsError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
@@ -49,7 +70,8 @@ def seed_command() -> None:
 @cli.command("verify")
 def verify_command() -> None:
     """Re-check every citation against the articles; exit 1 naming each broken one."""
-    problems = run_verify(get_engine(), get_settings().seed_dir)
+    with database_errors():
+        problems = run_verify(get_engine(), get_settings().seed_dir)
     for problem in problems:
         typer.echo(f"broken: {problem}", err=True)
     if problems:
