@@ -23,7 +23,8 @@ PG_FULL = ("53100", "53200", "53400")  # disk_full, out_of_memory, configuration
 PG_TOO_MANY_CONNECTIONS = "53300"
 PG_CANCELED = "57014"  # query_canceled: the statement timeout
 PG_RETRY = ("40001", "40P01", "55P03")  # serialization failure, deadlock, lock not available
-PG_UNAVAILABLE_CLASSES = ("08", "57P")  # connection exceptions; shutting down / starting up
+# Connection exceptions, a login refused, the database missing, shutting down or starting up.
+PG_UNAVAILABLE_CLASSES = ("08", "28", "3D", "57P")
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def test_sqlite_bad_sql_is_a_bug(tmp_path: Path) -> None:
         (sa.OperationalError("SELECT", {}, pg.QueryCanceled()), dberrors.SLOW),
         (sa.OperationalError("SELECT", {}, pg.AdminShutdown()), dberrors.DOWN),
         (sa.OperationalError("SELECT", {}, pg.CannotConnectNow()), dberrors.DOWN),
+        (sa.OperationalError("connect", {}, pg.InvalidCatalogName()), dberrors.DOWN),
         (sa.OperationalError("SELECT", {}, pg.TooManyConnections()), dberrors.BUSY),
         (sa.OperationalError("UPDATE", {}, pg.SerializationFailure()), dberrors.BUSY),
         (sa.OperationalError("connect", {}, psycopg.OperationalError("refused")), dberrors.DOWN),
