@@ -54,6 +54,7 @@ class DataVersion:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.value: int | None = None
+        self.failing = False
         self._listeners: list[Callable[[], object]] = []
 
     def on_change(self, listener: Callable[[], object]) -> None:
@@ -63,9 +64,15 @@ class DataVersion:
         """Read the version now; tell the listeners when it moved."""
         try:
             current = self._read()
-        except Exception:  # noqa: BLE001 - a database outage must not stop the watcher
-            log.warning("could not read the data version", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a database outage must not stop the watcher
+            # Once per outage, not once per poll.
+            if not self.failing:
+                log.warning("could not read the data version: %s", f"{exc}".partition("\n")[0])
+            self.failing = True
             return
+        if self.failing:
+            log.warning("the data version is readable again")
+            self.failing = False
         if current != self.value:
             self.value = current
             for listener in self._listeners:

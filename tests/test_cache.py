@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.cache import CacheStore, Entry
+from app.cache import CacheStore, DataVersion, Entry
 from app.config import Settings
 from app.main import create_app
 from app.seed import seed
@@ -189,3 +189,27 @@ def test_with_the_cache_off_every_request_reads_the_database(
     for _ in range(3):
         assert uncached.get(url).status_code == 200
     assert count_queries() - before >= 3
+
+
+def test_the_data_version_watcher_outlives_a_database_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    readings: list[int | Exception] = [1, OSError("down"), OSError("down"), OSError("down"), 2]
+    changes: list[int | None] = []
+
+    def read() -> int | None:
+        value = readings.pop(0)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    watcher = DataVersion(read, interval=60)
+    watcher.on_change(lambda: changes.append(watcher.value))
+    for _ in range(5):
+        watcher.poll()
+    assert changes == [1, 2]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "borderstatus.cache"]
+    assert warnings == [
+        "could not read the data version: down",
+        "the data version is readable again",
+    ]

@@ -143,6 +143,7 @@ def test_serve_help_shows_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         assert [line for line in lines if option in line and f"[default: {default}]" in line]
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize(
     ("pragma", "message"),
     [("PRAGMA query_only = ON", "read-only"), ("PRAGMA max_page_count = {pages}", "no room left")],
@@ -170,6 +171,7 @@ def test_seed_on_a_read_only_or_full_database_says_so_without_a_traceback(
     assert store.sql("SELECT count(*) FROM crossing") == 0
 
 
+@pytest.mark.fault
 def test_commands_on_a_database_server_that_is_down_say_so(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

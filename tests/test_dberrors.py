@@ -185,12 +185,14 @@ def restricted(
     engine.dispose()
 
 
+@pytest.mark.fault
 def test_reads_carry_on(restricted: tuple[TestClient, str]) -> None:
     client, _ = restricted
     for url in ("/v1/crossings?country=LV", "/v1/borders/NO-RU", "/v1/search?q=fence", "/readyz"):
         assert client.get(url).status_code == 200, url
 
 
+@pytest.mark.fault
 def test_a_write_is_a_503_that_says_why(restricted: tuple[TestClient, str]) -> None:
     client, message = restricted
     response = client.post("/v1/test-write")
@@ -200,6 +202,7 @@ def test_a_write_is_a_503_that_says_why(restricted: tuple[TestClient, str]) -> N
     assert "UPDATE" not in response.text and "data_version" not in response.text
 
 
+@pytest.mark.fault
 def test_the_database_down_is_a_503_on_every_route(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     engine = create_engine(f"sqlite:///{tmp_path / 'file' / 'db.sqlite'}")

@@ -64,6 +64,7 @@ def test_a_failing_handler_answers_a_bare_500(broken_app: FastAPI, url: str) -> 
     assert_no_leak(response.text)
 
 
+@pytest.mark.fault
 def test_a_database_that_goes_away_mid_run_answers_without_details(
     databases: Databases, backend: str
 ) -> None:
