@@ -221,7 +221,15 @@ class ResponseCache:
             result.append(Entry(headers, not_modified, body, etag))
 
         inner = {**scope, "method": "GET"} if head else scope
-        await self.app(inner, receive, buffer)
+        try:
+            await self.app(inner, receive, buffer)
+        except Exception:
+            # A clean-up that failed after the answer was complete (the framework took it as
+            # sent): send it, as it would have gone without the cache, but don't keep it.
+            if not result:
+                raise
+            log.warning("error after the answer to %s was complete", scope["path"], exc_info=True)
+            return result[0]
         if not result:
             return None
         self.store.store(key, result[0], generation)

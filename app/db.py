@@ -1,5 +1,6 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
+import logging
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -13,12 +14,15 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from app.config import PROJECT_ROOT, get_settings
+from app.dberrors import classify
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 T = TypeVar("T")
+log = logging.getLogger("borderstatus")
 
 
 def make_engine(
@@ -91,8 +95,23 @@ def get_engine() -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, on the application's engine."""
-    with Session(request.app.state.engine) as session:
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        close_quietly(session)
+
+
+def close_quietly(session: Session) -> None:
+    """Close `session`. When the database went away after the work was done, the rollback on
+    close fails, and SQLAlchemy has already discarded the connection: that failure is not the
+    request's (its answer may be sent already), so it is logged, not raised."""
+    try:
+        session.close()
+    except SQLAlchemyError as exc:
+        if classify(exc) is None:
+            raise
+        log.warning("closing a session on a lost connection: %s", f"{exc}".partition("\n")[0])
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -110,8 +129,11 @@ class Database:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
-            with Session(self.engine) as session:
+            session = Session(self.engine)
+            try:
                 return work(session)
+            finally:
+                close_quietly(session)
 
         return await run_in_threadpool(in_thread)
 
