@@ -12,13 +12,13 @@ import hmac
 import math
 import time
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
@@ -33,7 +33,6 @@ class Curators:
 
     def __init__(self, settings: Settings) -> None:
         self.hashes = settings.curator_token_hashes()
-        self.write_origins = frozenset(settings.write_cors_origins)
         self.write_limit = parse(settings.write_rate_limit)
         self.failure_limit = parse(settings.auth_failure_rate_limit)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
@@ -54,8 +53,6 @@ class Curators:
         if known is not None:
             return known
         unsafe = request.method not in SAFE_METHODS
-        if unsafe:
-            self._check_origin(request)
         if not self.hashes:
             raise ProblemError(
                 403,
@@ -98,19 +95,6 @@ class Curators:
             headers={"Retry-After": str(retry_after)},
         )
 
-    def _check_origin(self, request: Request) -> None:
-        """A browser's write must come from this site or a configured write origin."""
-        origin = request.headers.get("origin")
-        if origin is None or origin.rstrip("/") in self.write_origins:
-            return
-        if urlsplit(origin).netloc == request.headers.get("host"):
-            return
-        raise ProblemError(
-            403,
-            "Cross-origin write refused",
-            f"Writes from {origin!r} are not allowed (WRITE_CORS_ORIGINS).",
-        )
-
 
 class WriteGuard:
     """ASGI middleware: no request with an unsafe method reaches a route without a valid
@@ -121,7 +105,7 @@ class WriteGuard:
         self.curators = curators
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and _routed(scope):
             request = Request(scope)
             try:
                 self.curators.authenticate(request)
@@ -132,6 +116,12 @@ class WriteGuard:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route takes this method on this path: a method no route takes is the
+    router's 405 (or 404), for everyone alike."""
+    return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
 
 
 bearer = HTTPBearer(

@@ -55,6 +55,7 @@ class DataVersion:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.value: int | None = None
+        self.failing = False
         self._listeners: list[Callable[[], object]] = []
 
     def on_change(self, listener: Callable[[], object]) -> None:
@@ -64,9 +65,15 @@ class DataVersion:
         """Read the version now; tell the listeners when it moved."""
         try:
             current = self._read()
-        except Exception:  # noqa: BLE001 - a database outage must not stop the watcher
-            log.warning("could not read the data version", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - a database outage must not stop the watcher
+            # Once per outage, not once per poll.
+            if not self.failing:
+                log.warning("could not read the data version: %s", f"{exc}".partition("\n")[0])
+            self.failing = True
             return
+        if self.failing:
+            log.warning("the data version is readable again")
+            self.failing = False
         if current != self.value:
             self.value = current
             for listener in self._listeners:
@@ -218,7 +225,15 @@ class ResponseCache:
             result.append(Entry(headers, not_modified, body, etag))
 
         inner = {**scope, "method": "GET"} if head else scope
-        await self.app(inner, receive, buffer)
+        try:
+            await self.app(inner, receive, buffer)
+        except Exception:
+            # A clean-up that failed after the answer was complete (the framework took it as
+            # sent): send it, as it would have gone without the cache, but don't keep it.
+            if not result:
+                raise
+            log.warning("error after the answer to %s was complete", scope["path"], exc_info=True)
+            return result[0]
         if not result:
             return None
         self.store.store(key, result[0], generation)

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from app import curation
 from app.config import get_settings
@@ -33,6 +33,7 @@ from app.db import (
     schema_is_current,
     write_session,
 )
+from app.dberrors import classify
 from app.payloads import SourceIn
 from app.problems import ProblemError
 from app.records import RecordsError
@@ -59,10 +60,24 @@ cli = typer.Typer(
 # --- data and server ------------------------------------------------------------------------
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that is down, busy, read-only or full is a one-line error, not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        state = classify(exc)
+        if state is None:
+            raise
+        typer.echo(f"error: {state.title}. {state.detail}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @cli.command("migrate")
 def migrate_command() -> None:
     """Run the migrations (alembic upgrade head) on DATABASE_URL."""
-    _migrate()
+    with database_errors():
+        _migrate()
     typer.echo("database is at the latest schema")
 
 
@@ -80,13 +95,15 @@ def seed_command() -> None:
 def _seed() -> None:
     settings = get_settings()
     engine = get_engine()
-    if not schema_is_current(engine):
+    with database_errors():
+        current = schema_is_current(engine)
+    if not current:
         typer.echo(
             "error: the database schema is not current; run `borderstatus migrate`", err=True
         )
         raise typer.Exit(1)
     try:
-        with prepare_lock(engine), progress_bars() as track:
+        with database_errors(), prepare_lock(engine), progress_bars() as track:
             report = run_seed(engine, settings.seed_dir, track=track)
     except RecordsError as exc:
         for problem in exc.problems:
@@ -126,7 +143,8 @@ def progress_bars() -> Iterator[Track]:
 @cli.command("verify")
 def verify_command() -> None:
     """Re-check every citation against the articles; exit 1 naming each broken one."""
-    problems = run_verify(get_engine(), get_settings().seed_dir)
+    with database_errors():
+        problems = run_verify(get_engine(), get_settings().seed_dir)
     for problem in problems:
         typer.echo(f"broken: {problem}", err=True)
     if problems:

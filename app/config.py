@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     seed_on_start: bool = True
     # Also the size of the worker threadpool, so every thread can hold a connection.
     db_pool_size: int = 40
+    # How long a request waits for a database connection to open, or for one from the pool,
+    # before it answers 503 (libpq's connect timeout has a floor of 2 seconds).
+    db_connect_timeout_seconds: int = 2
+    db_pool_timeout_seconds: float = 2.0
+    # PostgreSQL cancels a statement of the service's after this long (0: never).
+    db_statement_timeout_ms: int = 5000
+    # Request bodies above this are refused with a 413.
+    max_body_bytes: int = 1024 * 1024
+    # Origins whose pages may send writes (POST, PUT, PATCH, DELETE), comma-separated;
+    # every origin may read.
+    cors_write_origins: Annotated[list[str], NoDecode] = []
+    # Interactive documentation at /docs and /redoc (the schema stays at /openapi.json).
+    docs_enabled: bool = True
+
+    @field_validator("cors_write_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     # Curators' bearer tokens as `name:token` pairs, comma-separated. Kept hashed in memory.
     curator_tokens: str = ""
@@ -51,15 +71,6 @@ class Settings(BaseSettings):
     # Rates in the `limits` notation ("60/minute", "10 per hour"), per process.
     write_rate_limit: str = "60/minute"
     auth_failure_rate_limit: str = "10/minute"
-    # Browser origins allowed to send writes (comma-separated); none by default.
-    write_cors_origins: Annotated[list[str], NoDecode] = []
-
-    @field_validator("write_cors_origins", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
-        return value
 
     def curator_token_hashes(self) -> dict[str, str]:
         """Each curator's name and the sha256 (hex) of their token; empty: writes disabled.

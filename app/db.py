@@ -1,5 +1,6 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,20 +17,54 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+from app.dberrors import classify
 
 T = TypeVar("T")
 # Execution option that marks a write session's connection (see `write_session`).
 WRITE = "borderstatus_write"
 
+log = logging.getLogger("borderstatus")
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -> Engine:
-    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 40,
+    pool_timeout: float = 30.0,
+    connect_timeout: int = 10,
+    statement_timeout_ms: int = 0,
+) -> Engine:
+    """Create an engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+
+    On PostgreSQL a connection that can't be opened within `connect_timeout` seconds, a pool
+    with nothing free within `pool_timeout`, or a statement running past `statement_timeout_ms`
+    (0: no limit) raises, so a request never hangs on a database that went away; TCP
+    keepalives find a peer that vanished mid-query.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+        connect_args: dict[str, Any] = {
+            "connect_timeout": connect_timeout,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=pool_timeout,
+            connect_args=connect_args,
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -37,6 +72,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 40) -
         connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         pool_size=pool_size,
         max_overflow=0,
+        pool_timeout=pool_timeout,
     )
 
     @event.listens_for(engine, "connect")
@@ -72,8 +108,23 @@ def get_engine() -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, on the application's engine."""
-    with Session(request.app.state.engine) as session:
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        close_quietly(session)
+
+
+def close_quietly(session: Session) -> None:
+    """Close `session`. When the database went away after the work was done, the rollback on
+    close fails, and SQLAlchemy has already discarded the connection: that failure is not the
+    request's (its answer may be sent already), so it is logged, not raised."""
+    try:
+        session.close()
+    except SQLAlchemyError as exc:
+        if classify(exc) is None:
+            raise
+        log.warning("closing a session on a lost connection: %s", f"{exc}".partition("\n")[0])
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -103,8 +154,11 @@ class Database:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
-            with Session(self.engine) as session:
+            session = Session(self.engine)
+            try:
                 return work(session)
+            finally:
+                close_quietly(session)
 
         return await run_in_threadpool(in_thread)
 
@@ -118,10 +172,26 @@ class Database:
         docs/performance.md). Everything else, and every PostgreSQL read, runs in a thread.
         """
 
+        dialect = self.engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+
         def on_connection() -> T:
-            connection = self.engine.raw_connection()
+            # Driver errors are raised as SQLAlchemy's, as on every other path, so that a
+            # database that is down or busy answers a 503 (app.problems); a lost connection
+            # is dropped from the pool.
+            try:
+                connection = self.engine.raw_connection()
+            except driver_error as exc:
+                raise DBAPIError.instance(None, None, exc, driver_error) from exc
             try:
                 return work(connection.driver_connection)  # type: ignore[arg-type]
+            except driver_error as exc:
+                lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
+                if lost:
+                    connection.invalidate(exc)
+                raise DBAPIError.instance(
+                    None, None, exc, driver_error, connection_invalidated=lost
+                ) from exc
             finally:
                 # Back to the pool, which rolls back whatever the read opened.
                 connection.close()

@@ -19,8 +19,8 @@ from app import queries
 from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
-from app.cors import OriginCORS
 from app.db import Database, make_engine
+from app.limits import RequestBodyLimits
 from app.problems import install as install_problems
 from app.problems import problem_responses
 from app.routes import (
@@ -39,6 +39,7 @@ from app.routes import (
 )
 from app.routes.params import reject_nul_characters
 from app.schemas import JSON_MEDIA_TYPE, Problem
+from app.security import CrossOriginPolicy, SecurityHeaders, install_docs
 
 # Real answers from the seed data, trimmed; tests check they still match the response models.
 EXAMPLES_FILE = Path(__file__).with_name("openapi_examples.json")
@@ -125,12 +126,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # Operation ids are the route names (`list_crossings`), which generated clients use as
         # their function names.
         generate_unique_id_function=_operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(
         settings.database_url,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     app.state.database = Database(app.state.engine)
     app.state.cache = CacheStore(
@@ -144,12 +150,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(router, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(status_page.router)
-    # Inside CORS, so a refused write still carries the CORS headers a browser needs to read it.
+    install_docs(app, enabled=settings.docs_enabled)
     app.add_middleware(WriteGuard, curators=app.state.curators)
-    app.add_middleware(OriginCORS, write_origins=settings.write_cors_origins)
-    # Outermost, so a cached answer carries the CORS headers it was computed with.
+    # Bodies are checked before routing (a 413 or 415 comes before a 405); CORS is outside, so
+    # a refused write still carries the CORS headers a browser needs to read it.
+    app.add_middleware(RequestBodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CrossOriginPolicy, write_origins=settings.cors_write_origins)
+    # The cache is outermost, so a cached answer carries the CORS and security headers it was
+    # computed with; the security headers wrap the framework's own 500s too.
     app.cache_layer = ResponseCache(
-        partial(FastAPI.__call__, app), store=app.state.cache, max_age=settings.cache_max_age
+        SecurityHeaders(partial(FastAPI.__call__, app)),
+        store=app.state.cache,
+        max_age=settings.cache_max_age,
     )
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
@@ -192,3 +204,8 @@ def _document_responses(operation: dict[str, Any], example: Any) -> None:
         ok["example"] = example
     if "422" in responses:
         responses["422"] = problem_responses(422)[422]
+    # Any operation can meet a database that is down, read-only or full; a body can be refused
+    # before it reaches the route.
+    statuses = [503, *([413, 415, 422] if "requestBody" in operation else [])]
+    for status, response in problem_responses(*statuses).items():
+        responses.setdefault(str(status), response)

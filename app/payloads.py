@@ -33,8 +33,35 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _strings_without_nul(schema: Any) -> None:
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            _strings_without_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _strings_without_nul(value)
+
+
+def _documented_body(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """What the validators check is in the schema too: no string holds NUL, and a field that
+    may be left out but not null is documented without null."""
+    _strings_without_nul(schema)
+    for name in getattr(model, "not_null", ()):
+        field = schema["properties"][name]
+        choices = [choice for choice in field.pop("anyOf", []) if choice.get("type") != "null"]
+        if len(choices) == 1:
+            field.update(choices[0])
+        elif choices:
+            field["anyOf"] = choices
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_documented_body)
     # Fields that may be left out of a PATCH but not set to null.
     not_null: ClassVar[tuple[str, ...]] = ()
 

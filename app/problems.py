@@ -6,8 +6,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from app.dberrors import classify
 from app.schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -91,14 +94,47 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(request, exc.status_code, title, detail, headers=headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        state = classify(exc)
+        if state is None:
+            log.error("database error on %s", request.url.path, exc_info=exc)
+            return problem_response(request, 500, "Internal server error")
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("%s on %s: %s", state.title, request.url.path, f"{cause}".partition("\n")[0])
         return problem_response(
-            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+            request,
+            503,
+            state.title,
+            state.detail,
+            headers={"Retry-After": str(state.retry_after)},
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
         return problem_response(request, 500, "Internal server error")
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on this path: a path may have a route per method, and
+    the router's own 405 names only the first it tried."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -112,7 +148,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match does not hold the record's current ETag: GET it again.",
         422: "A parameter is invalid; the body names it.",
         429: "Too many writes or failed logins; wait Retry-After seconds.",
-        503: "The database is unavailable.",
+        413: "The request body is larger than the service accepts.",
+        415: "The request body is not JSON.",
+        500: "An unexpected error; the body says no more.",
+        503: "The database is unavailable, busy, read-only or full; see Retry-After.",
     }
     responses: dict[int | str, dict[str, Any]] = {}
     for status in statuses:

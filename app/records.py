@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from app.articles import SentenceSpan, read_article, sha256_of, split_sentences
 from app.dates import parse_partial
@@ -30,7 +37,11 @@ def _partial_date(value: str | None) -> str | None:
     return value
 
 
-PartialDate = Annotated[str | None, AfterValidator(_partial_date)]
+# The pattern documents the shape; the validator also checks the calendar (no 2023-02-30).
+PartialDate = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None,
+    AfterValidator(_partial_date),
+]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 

@@ -17,6 +17,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import PreparedQuery, make_engine, migrate
 from app.main import create_app
 from app.seed import seed
+from tests import figures
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 
@@ -209,3 +210,12 @@ def seeded_fresh_engine(databases: Databases) -> Engine:
 def writer(seeded_fresh_engine: Engine) -> TestClient:
     """A client of a seeded database of its own, with curators configured."""
     return writable_client(seeded_fresh_engine)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures the fuzz, fault and load tests measured."""
+    lines = figures.summary()
+    if lines:
+        terminalreporter.section("measured")
+        for line in lines:
+            terminalreporter.write_line(line)

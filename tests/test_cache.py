@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
-from app.cache import CacheStore, Entry, ResponseCache
+from app.cache import CacheStore, DataVersion, Entry, ResponseCache
 from app.config import Settings
 from app.main import create_app
 from app.seed import seed
+from tests.asgi import call
 from tests.conftest import SEED_DIR, Databases, client_for, writable_client
 from tests.records_file import Records, edit_records, record
 from tests.writes import auth, close_narva
@@ -234,3 +235,51 @@ def test_a_curators_write_in_one_worker_shows_in_another(seeded_fresh_engine: En
             c["id"]: c["status"] for c in reader.get("/v1/crossings?country=EE").json()["data"]
         }
     assert statuses["narva"] == "closed"
+
+
+def test_the_data_version_watcher_outlives_a_database_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    readings: list[int | Exception] = [1, OSError("down"), OSError("down"), OSError("down"), 2]
+    changes: list[int | None] = []
+
+    def read() -> int | None:
+        value = readings.pop(0)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    watcher = DataVersion(read, interval=60)
+    watcher.on_change(lambda: changes.append(watcher.value))
+    for _ in range(5):
+        watcher.poll()
+    assert changes == [1, 2]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "borderstatus.cache"]
+    assert warnings == [
+        "could not read the data version: down",
+        "the data version is readable again",
+    ]
+
+
+def test_an_answer_completed_before_a_clean_up_failed_is_still_sent() -> None:
+    """As the framework would send it without the cache (it took the answer as sent)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"ok":true}'})
+        raise RuntimeError("the session's rollback failed on a lost connection")
+
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    answer = call(ResponseCache(app, store=store, max_age=5), "GET", "/v1/borders")
+    assert answer.status == 200
+    assert answer.body == b'{"ok":true}'
+    assert store.entries == {}, "not kept"
+
+
+def test_an_app_failing_before_it_answered_still_fails() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("boom")
+
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    with pytest.raises(RuntimeError):
+        call(ResponseCache(app, store=store, max_age=5), "GET", "/v1/borders")

@@ -8,11 +8,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from subprocess import PIPE
+from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
@@ -492,3 +493,45 @@ def test_seed_names_the_curated_records_it_skipped(store: Store) -> None:
     assert result.exit_code == 0, result.output
     assert "skipped crossing narva: curated" in result.output
     assert "store already up to date" in result.output
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize(
+    ("pragma", "message"),
+    [("PRAGMA query_only = ON", "read-only"), ("PRAGMA max_page_count = {pages}", "no room left")],
+)
+def test_seed_on_a_read_only_or_full_database_says_so_without_a_traceback(
+    store: Store, monkeypatch: pytest.MonkeyPatch, pragma: str, message: str
+) -> None:
+    assert store.run("migrate").exit_code == 0
+    engine = create_engine(store.url)
+
+    @event.listens_for(engine, "connect")
+    def _restrict(dbapi_connection: Any, _record: Any) -> None:
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(pragma.format(pages=pages))
+
+    monkeypatch.setattr("app.cli.get_engine", lambda: engine)
+    try:
+        result = store.run("seed")
+    finally:
+        engine.dispose()
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert store.sql("SELECT count(*) FROM crossing") == 0
+
+
+@pytest.mark.fault
+def test_commands_on_a_database_server_that_is_down_say_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/gone")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    for command in ("migrate", "seed"):
+        result = store.run(command)
+        assert result.exit_code == 1, command
+        assert isinstance(result.exception, SystemExit), command
+        assert "not answering" in result.output, command

@@ -54,8 +54,3 @@ def test_a_malformed_token_setting_names_the_entry(
 
     with pytest.raises(ValueError, match=message):
         settings.curator_token_hashes()
-
-
-def test_write_origins_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WRITE_CORS_ORIGINS", "https://curate.example.org/, https://b.example")
-    assert Settings().write_cors_origins == ["https://curate.example.org", "https://b.example"]

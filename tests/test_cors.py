@@ -15,7 +15,7 @@ OTHER = "https://map.example.org"
 
 @pytest.fixture
 def browser_writer(seeded_fresh_engine: Engine) -> TestClient:
-    return writable_client(seeded_fresh_engine, write_cors_origins=[CURATE])
+    return writable_client(seeded_fresh_engine, cors_write_origins=[CURATE])
 
 
 def preflight(client: TestClient, origin: str, method: str = "PATCH") -> dict[str, str]:
@@ -56,7 +56,7 @@ def test_a_write_origin_may_send_writes_with_a_token_but_no_credentials(
 @pytest.mark.parametrize("configured", [True, False])
 def test_any_other_origin_may_not_write(seeded_fresh_engine: Engine, configured: bool) -> None:
     origins = [CURATE] if configured else []
-    client = writable_client(seeded_fresh_engine, write_cors_origins=origins)
+    client = writable_client(seeded_fresh_engine, cors_write_origins=origins)
 
     refused = preflight(client, OTHER)
     response = client.patch("/v1/crossings/narva", headers=auth(Origin=OTHER), json=close_narva())

@@ -1,0 +1,143 @@
+"""Request bodies, checked before routing so every route, present or future, gets the same rules:
+over the limit is a 413 (a declared Content-Length at once; a chunked body counted as it
+streams), anything but JSON is a 415, and JSON that doesn't parse is a 422."""
+
+import json
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.problems import problem_response
+
+JSON_TYPES = ("application/json",)
+JSON_SUFFIX = "+json"
+
+
+class RequestBodyLimits:
+    """ASGI middleware: a request with a body gets it checked, then replayed to the app."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length: str | None = None
+        chunked = False
+        media_type = encoding = ""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value.decode("latin-1").strip()
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"content-type":
+                media_type = value.decode("latin-1").partition(";")[0].strip().lower()
+            elif name == b"content-encoding":
+                encoding = value.decode("latin-1").strip().lower()
+        if length is not None and not length.isdigit():
+            await self._problem(scope, receive, send, 400, "Bad request", "Invalid Content-Length.")
+            return
+        if not chunked and (length is None or int(length) == 0):
+            await self.app(scope, receive, send)
+            return
+        if length is not None and int(length) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        if encoding not in ("", "identity"):
+            await self._problem(
+                scope,
+                receive,
+                send,
+                415,
+                "Unsupported media type",
+                f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed.",
+            )
+            return
+        if not (media_type in JSON_TYPES or media_type.endswith(JSON_SUFFIX)):
+            shown = media_type or "none"
+            await self._problem(
+                scope,
+                receive,
+                send,
+                415,
+                "Unsupported media type",
+                f"The body must be application/json, not {shown}.",
+            )
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        if body:
+            try:
+                json.loads(bytes(body).decode("utf-8"), parse_constant=_reject_constant)
+            except (UnicodeDecodeError, ValueError) as exc:
+                await self._problem(
+                    scope,
+                    receive,
+                    send,
+                    422,
+                    "Malformed JSON",
+                    f"The body is not valid JSON: {_reason(exc)}.",
+                    errors=[{"parameter": "body", "in": "body", "message": _reason(exc)}],
+                )
+                return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._problem(
+            scope,
+            receive,
+            send,
+            413,
+            "Request body too large",
+            f"The body is over {self.max_bytes} bytes.",
+        )
+
+    @staticmethod
+    async def _problem(
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        title: str,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        response = problem_response(Request(scope), status, title, detail, errors)
+        await response(scope, receive, send)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno} column {error.colno}"
+    return str(error)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body read already, then waits on the real one (disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,179 @@
+"""Request bodies: 413 over 1 MiB (declared or streamed), 415 for anything but JSON, 422 for
+JSON that doesn't parse; all before routing, on today's paths and on a route that takes a body."""
+
+import json
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Body, FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.limits import RequestBodyLimits
+from app.main import create_app
+from app.problems import install as install_problems
+from tests.asgi import call
+from tests.routes.checks import assert_problem
+
+MiB = 1024 * 1024
+PROBLEM_JSON = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def echo_app() -> FastAPI:
+    """A route that takes a JSON body, behind the same middleware the service uses."""
+    app = FastAPI()
+    install_problems(app)
+
+    @app.post("/echo")
+    def echo(payload: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+        return {"received": payload}
+
+    app.add_middleware(RequestBodyLimits, max_bytes=MiB)
+    return app
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The service itself (no request here reaches its database)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('limits') / 'unused.db'}"
+    return create_app(Settings(database_url=url))
+
+
+def test_a_json_body_under_the_limit_reaches_the_route_intact(echo_app: FastAPI) -> None:
+    payload = {"name": "Vientuļi", "notes": "x" * (MiB // 2)}
+    response = TestClient(echo_app).post("/echo", json=payload)
+    assert response.status_code == 200
+    assert response.json() == {"received": payload}
+
+
+def test_a_body_over_one_mib_is_a_413(echo_app: FastAPI) -> None:
+    body = json.dumps({"notes": "x" * MiB}).encode()
+    response = TestClient(echo_app).post(
+        "/echo", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 413)
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading_the_body(
+    echo_app: FastAPI,
+) -> None:
+    answer = call(
+        echo_app,
+        "POST",
+        "/echo",
+        headers=[("Content-Type", "application/json"), ("Content-Length", str(MiB + 1))],
+        chunks=[b"{}"] * 10,
+    )
+    assert answer.status == 413
+    assert answer.read == 0
+
+
+def test_a_chunked_body_is_counted_as_it_streams(echo_app: FastAPI) -> None:
+    chunk = b" " * (64 * 1024)
+    chunks = [b'{"a": 1}'] + [chunk] * 40  # 2.5 MiB in all, and no Content-Length
+    answer = call(
+        echo_app,
+        "POST",
+        "/echo",
+        headers=[("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+        chunks=chunks,
+    )
+    assert answer.status == 413
+    assert answer.headers["content-type"].startswith(PROBLEM_JSON)
+    assert MiB < answer.read < MiB + 2 * len(chunk), "stopped reading soon after the limit"
+
+
+def test_a_chunked_body_under_the_limit_is_passed_on(echo_app: FastAPI) -> None:
+    answer = call(
+        echo_app,
+        "POST",
+        "/echo",
+        headers=[("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+        chunks=[b'{"border": ', b'"LV-RU"}'],
+    )
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"received": {"border": "LV-RU"}}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+)
+def test_a_body_that_is_not_json_is_a_415(echo_app: FastAPI, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = TestClient(echo_app).post("/echo", content=b'{"a": 1}', headers=headers)
+    body = assert_problem(response, 415)
+    assert "application/json" in body["detail"]
+
+
+def test_json_variants_are_accepted(echo_app: FastAPI) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = TestClient(echo_app).post(
+            "/echo", content=b'{"a": 1}', headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 200, content_type
+
+
+def test_a_compressed_body_is_a_415(echo_app: FastAPI) -> None:
+    response = TestClient(echo_app).post(
+        "/echo",
+        content=b"\x1f\x8b\x08\x00",
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert_problem(response, 415)
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b'{"a": 1,}', b"{'a': 1}", b'{"a": NaN}', b"\xff\xfe{}", b'{"a": "\xc3"}']
+)
+def test_malformed_json_is_a_422_naming_the_body(echo_app: FastAPI, body: bytes) -> None:
+    response = TestClient(echo_app).post(
+        "/echo", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 422, "body")
+
+
+# --- on the service's own paths, before routing ----------------------------------------------
+
+
+def test_a_large_post_to_a_read_only_path_is_a_413_not_a_405(service: FastAPI) -> None:
+    body = b"[" + b"1," * MiB + b"1]"
+    response = TestClient(service).post(
+        "/v1/crossings", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 413)
+
+
+def test_a_chunked_post_to_a_read_only_path_is_a_413(service: FastAPI) -> None:
+    answer = call(
+        service,
+        "POST",
+        "/v1/crossings",
+        headers=[("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+        chunks=[b"[" + b"0," * (256 * 1024)] * 3,
+    )
+    assert answer.status == 413
+    assert answer.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+def test_a_form_post_to_a_read_only_path_is_a_415_not_a_405(service: FastAPI) -> None:
+    response = TestClient(service).post("/v1/crossings", data={"name": "x"})
+    assert_problem(response, 415)
+
+
+def test_malformed_json_to_a_read_only_path_is_a_422(service: FastAPI) -> None:
+    response = TestClient(service).patch(
+        "/v1/crossings/storskog", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 422, "body")
+
+
+def test_a_well_formed_post_to_a_read_only_path_is_still_a_405(service: FastAPI) -> None:
+    response = TestClient(service).post("/v1/borders", json={"name": "x"})
+    assert_problem(response, 405)
+    assert "GET" in response.headers["allow"]
+
+
+def test_a_post_without_a_body_is_routed_as_before(service: FastAPI) -> None:
+    assert_problem(TestClient(service).post("/v1/borders"), 405)
