@@ -37,7 +37,7 @@ from app.routes import (
     sources,
     status_page,
 )
-from app.routes.params import reject_nul_characters
+from app.routes.params import check_parameters
 from app.schemas import JSON_MEDIA_TYPE, Problem
 from app.security import CrossOriginPolicy, SecurityHeaders, install_docs
 
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=UTF8JSONResponse,
-        dependencies=[Depends(reject_nul_characters)],
+        dependencies=[Depends(check_parameters)],
         # Operation ids are the route names (`list_crossings`), which generated clients use as
         # their function names.
         generate_unique_id_function=_operation_id,

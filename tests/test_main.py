@@ -347,3 +347,21 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "/openapi.json" in docs.text
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/v1/events?contry=LV", "contry"),
+        ("/v1/search?q=fence&page=2", "page"),
+        ("/v1/borders?neighbor=RU", "neighbor"),
+        ("/v1/conflicts?offset=1", "offset"),
+        ("/v1/countries/LV?full=1", "full"),
+        ("/v1/restrictions?kinds=visa", "kinds"),
+    ],
+)
+def test_a_query_parameter_the_endpoint_does_not_take_is_a_422_naming_it(
+    client: TestClient, url: str, name: str
+) -> None:
+    body = assert_problem(client.get(url), 422, name)
+    assert name in body["detail"]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
@@ -24,11 +25,39 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 
-async def reject_nul_characters(request: Request) -> None:
-    """No id, code, date or word contains NUL, and PostgreSQL text can't hold one: a 422."""
+async def check_parameters(request: Request) -> None:
+    """Every route's parameters, before its own: no id, code, date or word contains NUL
+    (PostgreSQL text can't hold one), and a query parameter the route doesn't take is a 422
+    that names it, rather than silently ignored (`?contry=LV` would list every country)."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and "\x00" in value:
             raise invalid_parameter(name, "must not contain NUL characters")
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        for name in request.query_params:
+            if name not in query_names(route):
+                raise invalid_parameter(name, "is not a parameter of this endpoint")
+
+
+def query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route takes, as FastAPI or `query_model` declares them (worked
+    out once per route, and kept on it)."""
+    known: frozenset[str] | None = getattr(route, "_borderstatus_query_names", None)
+    if known is None:
+        known = _declared_query_names(route)
+        route._borderstatus_query_names = known  # type: ignore[attr-defined]
+    return known
+
+
+def _declared_query_names(route: APIRoute) -> frozenset[str]:
+    extra = (route.openapi_extra or {}).get("parameters", [])
+    declared = {p["name"] for p in extra if p.get("in") == "query"}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        declared |= {field.alias for field in dependant.query_params}
+        pending += dependant.dependencies
+    return frozenset(declared)
 
 
 async def country_code(request: Request, name: str, value: str | None) -> str | None:
