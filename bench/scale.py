@@ -7,10 +7,12 @@ BENCH_POSTGRES_URL or TEST_DATABASE_URL names a server, in a database of its own
 1. generates the dataset with bench/generate.py (its own process): load rate and document build;
 2. explains the main list query (EXPLAIN QUERY PLAN / EXPLAIN) and times the SQL of each list
    in this process;
-3. starts the service as deployed (`uvicorn app.main:create_app --factory`, one worker) with
-   RESPONSE_CACHE=false, so every request is a cold one, and times sequential HTTP requests of a
-   few filtered lists with httpx;
-4. reads the server's RSS from /proc/<pid>/status.
+3. once every size of a backend is made, starts the service as deployed (`uvicorn
+   app.main:create_app --factory`, one worker) on each of them at once, with
+   RESPONSE_CACHE=false so every request is a cold one, and times sequential HTTP requests of a
+   few filtered lists with httpx, the sizes taking turns in rounds (side by side, so what else
+   the machine does falls on every size alike);
+4. reads each server's RSS from /proc/<pid>/status.
 
 Then it puts the sizes side by side, writes the section between `<!-- scale -->` and
 `<!-- /scale -->` in bench/results.md, prints it, and exits 1 if a target is missed. It stops the
@@ -168,6 +170,8 @@ class Run:
     plans: dict[str, str] = field(default_factory=dict)  # list key -> plan text
     sql: dict[str, SqlTiming] = field(default_factory=dict)
     latency: dict[str, Latency] = field(default_factory=dict)
+    # (latency key, URL) of what is timed over HTTP
+    paths: list[tuple[str, str]] = field(default_factory=list)
     rss_kb: int | None = None
     peak_rss_kb: int | None = None
     errors: list[str] = field(default_factory=list)
@@ -547,50 +551,77 @@ class Server:
         self.log.close()
 
 
-def measure(
-    server: Server,
-    paths: Sequence[tuple[str, str]],
-    *,
-    requests: int,
-    warmup: int,
-    load: OtherLoad,
-) -> dict[str, Latency]:
-    """Sequential GETs over one keep-alive connection: `warmup` uncounted, then `requests`."""
-    results: dict[str, Latency] = {}
-    with httpx.Client(base_url=server.base_url, timeout=30) as client:
-        for key, path in paths:
-            answer = client.get(path)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
-            body = answer.json()
-            matches = body["meta"]["total"] if "meta" in body else None
-            for _ in range(warmup):
-                client.get(path)
-            load.wait_for_quiet()
-            load.start()
-            samples: list[float] = []
-            deadline = time.monotonic() + URL_SECONDS
-            while len(samples) < requests and time.monotonic() < deadline:
-                started = time.perf_counter()
-                response = client.get(path)
-                samples.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{path}: {response.status_code} during the run")
-            results[key] = Latency(samples, matches, load.cores())
-    return results
+ROUNDS = 5
+
+
+def measure_side_by_side(
+    servers: Sequence[tuple[Run, Server, str]], *, requests: int, warmup: int
+) -> None:
+    """Sequential GETs over one keep-alive connection per server, the sizes taking turns.
+
+    Each URL gets `requests` timed requests per size, in `ROUNDS` rounds; in each round every
+    size is asked in turn (the order reversed every other round), so whatever else the machine
+    does meanwhile falls on every size alike, and the sizes are compared side by side.
+    """
+    per_round = max(1, requests // ROUNDS)
+    clients = {
+        id(run): httpx.Client(base_url=server.base_url, timeout=30) for run, server, _ in servers
+    }
+    try:
+        samples: dict[tuple[int, str], list[float]] = {}
+        disturbed: dict[tuple[int, str], list[float]] = {}
+        for run, _server, _database in servers:
+            client = clients[id(run)]
+            for key, path in run.paths:
+                answer = client.get(path)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
+                body = answer.json()
+                run.latency[key] = Latency([], body["meta"]["total"] if "meta" in body else None)
+                for _ in range(warmup):
+                    client.get(path)
+        for round_number in range(ROUNDS):
+            order = servers if round_number % 2 == 0 else list(reversed(servers))
+            for run, _server, database in order:
+                client = clients[id(run)]
+                load = OtherLoad(database=database)
+                load.wait_for_quiet()
+                for key, path in run.paths:
+                    load.start()
+                    deadline = time.monotonic() + URL_SECONDS / ROUNDS
+                    taken = samples.setdefault((id(run), key), [])
+                    for _ in range(per_round):
+                        if time.monotonic() >= deadline:
+                            break
+                        started = time.perf_counter()
+                        response = client.get(path)
+                        taken.append((time.perf_counter() - started) * 1000)
+                        if response.status_code != 200:
+                            raise RuntimeError(f"{path}: {response.status_code} during the run")
+                    disturbed.setdefault((id(run), key), []).append(load.cores())
+        for run, _server, _database in servers:
+            for key, _path in run.paths:
+                run.latency[key].samples_ms = samples[(id(run), key)]
+                run.latency[key].disturbed = max(disturbed[(id(run), key)])
+    finally:
+        for client in clients.values():
+            client.close()
 
 
 # ---------------------------------------------------------------------------------------------
 # One size on one backend
 
 
-def run_one(database: Database, args: argparse.Namespace, report: Report) -> Run:
+def prepare_one(database: Database, args: argparse.Namespace, report: Report) -> Run:
+    """Generate one size and time its SQL; the database is kept for `serve_side_by_side`."""
     result = Run(database.backend, database.size)
     report.runs.append(result)
     name = f"{database.backend} {database.size:,}"
     progress(f"== {name}: generating ...")
     database.create()
     try:
+        # What earlier sizes wrote is on disk before this load is timed, not during it.
+        os.sync()
         other = OtherLoad(database=database.name)
         other.wait_for_quiet()
         other.start()
@@ -619,45 +650,58 @@ def run_one(database: Database, args: argparse.Namespace, report: Report) -> Run
         finally:
             engine.dispose()
         assert some_id is not None
-        paths = [(item.key, item.path) for item in LISTS]
-        paths.append((DETAIL_KEY, f"/v1/crossings/{some_id[0]}"))
-
-        progress(f"   {name}: serving, {args.requests} requests per URL ...")
-        server = Server(database.url)
-        try:
-            if not report.server_command:
-                report.server_command = [
-                    "DATABASE_URL=…",
-                    "RESPONSE_CACHE=false",
-                    *server.command,
-                ]
-            server.wait_until_ready()
-            other = OtherLoad(database=database.name)
-            result.latency = measure(
-                server, paths, requests=args.requests, warmup=args.warmup, load=other
-            )
-            result.rss_kb, result.peak_rss_kb = server.memory_kb()
-        finally:
-            server.stop()
-        main = result.latency[MAIN_LIST.key]
-        progress(
-            f"   {name}: main list p50 {main.p50:.2f} ms, p95 {main.p95:.2f} ms; "
-            f"RSS {(result.rss_kb or 0) / 1024:.0f} MB"
-        )
-    except Interrupted:
-        raise
-    except KeyboardInterrupt:
+        result.paths = [(item.key, item.path) for item in LISTS]
+        result.paths.append((DETAIL_KEY, f"/v1/crossings/{some_id[0]}"))
+    except (Interrupted, KeyboardInterrupt):
         raise
     except Exception as exc:  # recorded; the other sizes and backends still run
-        result.errors.append(f"{type(exc).__name__}: {exc}")
-        with LOG_FILE.open("a", encoding="utf-8") as log:
-            log.write(traceback.format_exc())
-        progress(f"   {name}: failed: {exc}")
-    finally:
-        if not args.keep:
-            with suppress(Exception):
-                database.remove()
+        _failed(result, name, exc)
     return result
+
+
+def serve_side_by_side(
+    backend: str, prepared: Sequence[tuple[Database, Run]], args: argparse.Namespace, report: Report
+) -> None:
+    """One server per size, all at once, timed taking turns (`measure_side_by_side`)."""
+    ready = [(database, run) for database, run in prepared if not run.errors]
+    if not ready:
+        return
+    progress(
+        f"== {backend}: serving {', '.join(f'{r.size:,}' for _, r in ready)} side by side, "
+        f"{args.requests} requests per URL ..."
+    )
+    servers: list[tuple[Run, Server, str]] = []
+    try:
+        for database, run in ready:
+            server = Server(database.url)
+            servers.append((run, server, database.name))
+            if not report.server_command:
+                report.server_command = ["DATABASE_URL=…", "RESPONSE_CACHE=false", *server.command]
+        for _run, server, _name in servers:
+            server.wait_until_ready()
+        measure_side_by_side(servers, requests=args.requests, warmup=args.warmup)
+        for run, server, _name in servers:
+            run.rss_kb, run.peak_rss_kb = server.memory_kb()
+            main = run.latency[MAIN_LIST.key]
+            progress(
+                f"   {backend} {run.size:,}: main list p50 {main.p50:.2f} ms, "
+                f"p95 {main.p95:.2f} ms; RSS {(run.rss_kb or 0) / 1024:.0f} MB"
+            )
+    except (Interrupted, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # recorded on every size served
+        for _database, run in ready:
+            _failed(run, f"{backend} {run.size:,}", exc)
+    finally:
+        for _run, server, _name in servers:
+            server.stop()
+
+
+def _failed(result: Run, name: str, exc: Exception) -> None:
+    result.errors.append(f"{type(exc).__name__}: {exc}")
+    with LOG_FILE.open("a", encoding="utf-8") as log:
+        log.write(traceback.format_exc())
+    progress(f"   {name}: failed: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,8 +914,9 @@ def render(report: Report) -> str:
     lines += [
         "### Cold lists over HTTP, side by side",
         "",
-        f"p50 / p95 of {report.requests} sequential requests per URL (limit={PAGE}), response "
-        "cache off. `ratio`: p50 at the largest size over p50 at the smallest"
+        f"p50 / p95 of {report.requests} sequential requests per URL and size (limit={PAGE}), "
+        f"in {ROUNDS} rounds in which the sizes take turns; response cache off. `ratio`: p50 "
+        "at the largest size over p50 at the smallest"
         + (f" (log N grows {limit:.2f}× over that range)" if limit else "")
         + ". `SQL`: the list's page query + count query, timed on their own in the benchmark "
         "process (median of 15). `matches`: meta.total.",
@@ -1018,9 +1063,11 @@ def render(report: Report) -> str:
         f"  {shlex.join(report.server_command)}",
         "  ```",
         "",
-        f"- Per URL: one checked request, {report.warmup} uncounted, then {report.requests} "
-        "timed one after another from this process over one keep-alive connection (httpx), "
-        "each a full HTTP round trip on 127.0.0.1. Before each URL the script waits up to "
+        f"- Per URL and size: one checked request, {report.warmup} uncounted, then "
+        f"{report.requests} timed one after another from this process over one keep-alive "
+        f"connection (httpx), each a full HTTP round trip on 127.0.0.1, in {ROUNDS} rounds: in "
+        "each, every size's server is asked in turn (the order reversed every other round). "
+        "Before each size's turn the script waits up to "
         f"{QUIET_WAIT_SECONDS} s for other processes to go quiet, and it measures the CPU they "
         "use meanwhile, and the hypervisor's steal time (from /proc; leaving out this script "
         "and its children, and for PostgreSQL the backends of its database and the server's "
@@ -1193,8 +1240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report.notes.append(f"PostgreSQL skipped: cannot connect: {exc}")
                 report.backends.remove("postgresql")
         for backend in report.backends:
-            for size in report.sizes:
-                run_one(database_for(backend, size), args, report)
+            prepared: list[tuple[Database, Run]] = []
+            try:
+                for size in report.sizes:
+                    database = database_for(backend, size)
+                    prepared.append((database, prepare_one(database, args, report)))
+                serve_side_by_side(backend, prepared, args, report)
+            finally:
+                if not args.keep:
+                    for database, _run in prepared:
+                        with suppress(Exception):
+                            database.remove()
     except (KeyboardInterrupt, Interrupted):
         report.interrupted = True
         progress("interrupted: writing what was measured")
