@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev migrate seed verify clean bench openapi
+.PHONY: run test lint format install install-dev migrate seed verify clean bench bench-load wrk openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,11 +55,19 @@ openapi: install
 	$(BIN)/borderstatus openapi > openapi.json
 
 ## make bench: the service against a bare ASGI app and the typical FastAPI + SQLModel endpoint,
-## under wrk (installed from Debian if missing); prints the table and writes bench/results.md
-bench: install-dev
+## under wrk (installed from Debian if missing), then the 1k/10k/100k scale runs (SQLite, and
+## PostgreSQL when TEST_DATABASE_URL or BENCH_POSTGRES_URL is set); both write bench/results.md
+bench: install-dev wrk
+	$(BIN)/python bench/run.py; load=$$?; $(BIN)/python bench/scale.py; scale=$$?; \
+		exit $$((load || scale))
+
+## make bench-load: only the load comparisons (bench/run.py, a few minutes)
+bench-load: install-dev wrk
+	$(BIN)/python bench/run.py
+
+wrk:
 	command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk \
 		|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
-	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
