@@ -88,6 +88,19 @@ class Databases:
         self.engines.append(engine)
         return engine
 
+    def release(self, engine: Engine) -> None:
+        """Done with a test's own database: its connections closed, and on PostgreSQL the
+        database dropped, so a long suite never holds more than a few connections."""
+        engine.dispose()
+        self.engines.remove(engine)
+        name = engine.url.database
+        if self.backend == "postgresql" and name in self.created:
+            self.created.remove(name)
+            admin = create_engine(POSTGRES_URL or "", isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
     def close(self) -> None:
         for engine in self.engines:
             engine.dispose()
@@ -122,9 +135,11 @@ def seeded_engine(databases: Databases) -> Engine:
 
 
 @pytest.fixture
-def fresh_engine(databases: Databases) -> Engine:
+def fresh_engine(databases: Databases) -> Iterator[Engine]:
     """An empty, migrated database of its own, for tests that write."""
-    return databases.migrated()[1]
+    engine = databases.migrated()[1]
+    yield engine
+    databases.release(engine)
 
 
 @pytest.fixture
@@ -201,9 +216,11 @@ def writable_client(
 
 
 @pytest.fixture
-def seeded_fresh_engine(databases: Databases) -> Engine:
+def seeded_fresh_engine(databases: Databases) -> Iterator[Engine]:
     """A seeded database of its own, for a test that writes."""
-    return databases.seeded()
+    engine = databases.seeded()
+    yield engine
+    databases.release(engine)
 
 
 @pytest.fixture
