@@ -380,6 +380,18 @@ def total_of(session: Session, *, list_filter: ListFilter) -> int:
 # --- provenance and events ------------------------------------------------------------------
 
 
+def _with_sentences(query: Any) -> Any:
+    """A query on citations, joined to the sentence each cites and its article (typed loosely:
+    the selects it serves differ in their columns)."""
+    return query.join(
+        Sentence,
+        and_(
+            col(Sentence.source_file) == col(Citation.source_file),
+            col(Sentence.sentence_index) == col(Citation.sentence_index),
+        ),
+    ).join(Source, col(Source.file) == col(Citation.source_file))
+
+
 def load_provenance(
     session: Session, *, record_type: str, record_ids: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -388,15 +400,7 @@ def load_provenance(
     if not record_ids:
         return result
     rows = session.exec(
-        select(Citation, Sentence, Source.published)
-        .join(
-            Sentence,
-            and_(
-                col(Sentence.source_file) == col(Citation.source_file),
-                col(Sentence.sentence_index) == col(Citation.sentence_index),
-            ),
-        )
-        .join(Source, col(Source.file) == col(Citation.source_file))
+        _with_sentences(select(Citation, Sentence, Source.published))
         .where(Citation.record_type == record_type, col(Citation.record_id).in_(record_ids))
         .order_by(col(Citation.record_id), col(Citation.position))
     )
@@ -792,17 +796,7 @@ def event_subjects(session: Session) -> list[tuple[str, str | None, str | None]]
 
 def citations_with_sentences(session: Session) -> list[tuple[Citation, Sentence, str]]:
     """Every citation with its sentence and the text of its article."""
-    rows = session.exec(
-        select(Citation, Sentence, Source.text)
-        .join(
-            Sentence,
-            and_(
-                col(Sentence.source_file) == col(Citation.source_file),
-                col(Sentence.sentence_index) == col(Citation.sentence_index),
-            ),
-        )
-        .join(Source, col(Source.file) == col(Citation.source_file))
-    )
+    rows = session.exec(_with_sentences(select(Citation, Sentence, Source.text)))
     return [(citation, sentence, article) for citation, sentence, article in rows]
 
 
