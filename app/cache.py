@@ -2,10 +2,14 @@
 
 - Every 200 answer gets a strong ETag (a hash of the body) and a short Cache-Control max-age;
   If-None-Match with a matching tag gives a 304; errors are `no-store`, and an answer the
-  application marks `private` or `no-store` (the audit log) is passed on and never kept.
+  application marks `private` is passed on and never kept.
 - Answers are kept in memory, keyed by the exact path and query string (and whether the request
-  had an Origin, which changes the CORS headers), and served again without touching the
-  application or the database, until the data version changes.
+  had an Origin, which changes the CORS headers, and whether its Accept asks for CSV), and
+  served again without touching the application or the database, until the data version
+  changes.
+- An answer the application marks `no-store` (the exports, streamed as they are read, and the
+  audit log) is never kept, so it is not buffered either: it is passed on as it comes, chunk
+  by chunk, with no ETag. To a HEAD, the application is stopped once the headers are sent.
 - The data version is a row every write bumps. A watcher thread reads it a few times a second,
   so a change made by any worker or host shows here within the poll interval; a change made
   in this process calls `invalidate()` at once.
@@ -19,12 +23,17 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.media import prefers_csv
 
 log = logging.getLogger("borderstatus.cache")
 
 UNCACHED_PATHS = frozenset({"/healthz", "/readyz"})
 T = TypeVar("T")
+# Path, query string, whether the request had an Origin, whether its Accept prefers CSV.
+Key = tuple[str, bytes, bool, bool]
 
 
 def etag_of(body: bytes) -> bytes:
@@ -100,7 +109,7 @@ class CacheStore:
     def __init__(self, *, enabled: bool, max_bytes: int) -> None:
         self.enabled = enabled
         self.max_bytes = max_bytes
-        self.entries: dict[tuple[str, bytes, bool], Entry] = {}
+        self.entries: dict[Key, Entry] = {}
         self.size = 0
         # Bumped on every invalidation; an answer computed across one is not stored.
         self.generation = 0
@@ -130,7 +139,7 @@ class CacheStore:
                 self.memo[key] = value
         return value
 
-    def store(self, key: tuple[str, bytes, bool], entry: Entry, generation: int) -> None:
+    def store(self, key: Key, entry: Entry, generation: int) -> None:
         if not self.enabled or generation != self.generation or key[0] in UNCACHED_PATHS:
             return
         if len(entry.body) > self.max_bytes // 64:
@@ -156,12 +165,15 @@ class ResponseCache:
         head = scope["method"] == "HEAD"
         if_none_match = b""
         has_origin = False
+        accept: str | None = None
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 if_none_match = value
             elif name == b"origin":
                 has_origin = True
-        key = (scope["path"], scope["query_string"], has_origin)
+            elif name == b"accept":
+                accept = value.decode("latin-1")
+        key = (scope["path"], scope["query_string"], has_origin, prefers_csv(accept))
         entry = self.store.entries.get(key)
         if entry is None:
             entry = await self._compute(scope, receive, send, key, head=head)
@@ -185,7 +197,7 @@ class ResponseCache:
         scope: Scope,
         receive: Receive,
         send: Send,
-        key: tuple[str, bytes, bool],
+        key: Key,
         *,
         head: bool,
     ) -> Entry | None:
@@ -194,10 +206,23 @@ class ResponseCache:
         start: Message | None = None
         chunks: list[bytes] = []
         result: list[Entry] = []
+        streaming = False
+        stop = anyio.CancelScope()
 
         async def buffer(message: Message) -> None:
-            nonlocal start
+            nonlocal start, streaming
+            if streaming:
+                if not head:
+                    await send(message)
+                return
             if message["type"] == "http.response.start":
+                if message["status"] == 200 and _no_store(message["headers"]):
+                    await send(message)
+                    streaming = True
+                    if head:
+                        await send({"type": "http.response.body", "body": b""})
+                        stop.cancel()
+                    return
                 start = message
                 return
             if message["type"] != "http.response.body":
@@ -226,7 +251,8 @@ class ResponseCache:
 
         inner = {**scope, "method": "GET"} if head else scope
         try:
-            await self.app(inner, receive, buffer)
+            with stop:
+                await self.app(inner, receive, buffer)
         except Exception:
             # A clean-up that failed after the answer was complete (the framework took it as
             # sent): send it, as it would have gone without the cache, but don't keep it.
@@ -238,3 +264,7 @@ class ResponseCache:
             return None
         self.store.store(key, result[0], generation)
         return result[0]
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name == b"cache-control" and b"no-store" in value for name, value in headers)

@@ -4,7 +4,9 @@ data shows in every worker within the poll interval, never to be answered stale 
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -14,7 +16,7 @@ from app.cache import CacheStore, DataVersion, Entry, ResponseCache
 from app.config import Settings
 from app.main import create_app
 from app.seed import seed
-from tests.asgi import call
+from tests.asgi import call, stream
 from tests.conftest import SEED_DIR, Databases, client_for, writable_client
 from tests.records_file import Records, edit_records, record
 from tests.writes import auth, close_narva
@@ -92,7 +94,7 @@ def test_an_answer_computed_across_an_invalidation_is_not_kept() -> None:
     entry = Entry(headers=[], not_modified_headers=[], body=b"old", etag=b'"x"')
     generation = store.generation
     store.invalidate()
-    store.store(("/v1/crossings", b"", False), entry, generation)
+    store.store(("/v1/crossings", b"", False, False), entry, generation)
     assert store.entries == {}
 
 
@@ -100,10 +102,10 @@ def test_the_cache_stays_within_its_size() -> None:
     store = CacheStore(enabled=True, max_bytes=64 * 100)
     for n in range(50):
         entry = Entry(headers=[], not_modified_headers=[], body=b"x" * 100, etag=b'"x"')
-        store.store((f"/{n}", b"", False), entry, store.generation)
+        store.store((f"/{n}", b"", False, False), entry, store.generation)
         assert store.size <= store.max_bytes
-    store.store(("/big", b"", False), Entry([], [], b"x" * 1000, b'"y"'), store.generation)
-    assert ("/big", b"", False) not in store.entries
+    store.store(("/big", b"", False, False), Entry([], [], b"x" * 1000, b'"y"'), store.generation)
+    assert ("/big", b"", False, False) not in store.entries
 
 
 def test_memo_is_not_kept_across_an_invalidation() -> None:
@@ -283,3 +285,52 @@ def test_an_app_failing_before_it_answered_still_fails() -> None:
     store = CacheStore(enabled=True, max_bytes=1 << 20)
     with pytest.raises(RuntimeError):
         call(ResponseCache(app, store=store, max_age=5), "GET", "/v1/borders")
+
+
+# --- streamed answers ------------------------------------------------------------------------
+
+
+def streaming_app(produced: list[int], *, chunks: int = 100) -> Any:
+    """An export-like app: a `no-store` 200 sent in chunks, noting each one it produced."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/x-ndjson"), (b"cache-control", b"no-store")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for n in range(chunks):
+            produced.append(n)
+            await send({"type": "http.response.body", "body": b"%d\n" % n, "more_body": True})
+            await anyio.sleep(0)
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def test_a_streamed_answer_reaches_the_client_as_it_is_made_and_is_not_kept() -> None:
+    produced: list[int] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    cache = ResponseCache(streaming_app(produced), store=store, max_age=5)
+    made_before_each_chunk: list[int] = []
+
+    answer = stream(
+        cache, "/v1/export.ndjson", on_body=lambda _b: made_before_each_chunk.append(len(produced))
+    )
+
+    assert answer.status == 200
+    assert made_before_each_chunk[:3] == [1, 2, 3], "each chunk passed on before the next is made"
+    assert answer.size == len(b"".join(b"%d\n" % n for n in range(100)))
+    assert "etag" not in answer.headers
+    assert answer.headers["cache-control"] == "no-store"
+    assert store.entries == {}
+
+
+def test_a_head_of_a_streamed_answer_stops_the_application_after_the_headers() -> None:
+    produced: list[int] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    cache = ResponseCache(streaming_app(produced), store=store, max_age=5)
+
+    answer = stream(cache, "/v1/export.ndjson", method="HEAD")
+
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/x-ndjson"
+    assert answer.size == 0
+    assert len(produced) <= 1, f"the app went on to make {len(produced)} chunks"
