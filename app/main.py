@@ -30,6 +30,7 @@ from app.routes import (
     countries,
     crossings,
     events,
+    export,
     fortifications,
     health,
     restrictions,
@@ -55,6 +56,7 @@ RESOURCE_ROUTERS = [
     sources.router,
     search.router,
     audit.router,
+    export.router,
 ]
 
 DESCRIPTION = """
@@ -69,6 +71,10 @@ Claims that disagree are kept side by side (`/v1/conflicts`), and `as_of` answer
 Every `/v1/...` path also answers without the prefix (`/crossings?country=LV`).
 Errors are `application/problem+json` (RFC 9457). Every GET carries an ETag; send it back in
 `If-None-Match` for a 304.
+
+Every list also answers CSV (`Accept: text/csv` or `format=csv`), one row per citation: the
+whole list, streamed, unless `limit` or `cursor` asks for a page. `/v1/export.ndjson` streams
+every record as NDJSON. Streamed answers carry no ETag and are not cached.
 
 Reads are public. Writes (POST, PATCH) are for curators: they need a bearer token, cite at least
 one quote of a stored article, keep the previous state (revisions, dated status events), and are
@@ -198,7 +204,9 @@ def _document_responses(operation: dict[str, Any], example: Any) -> None:
     for response in responses.values():
         content = response.get("content", {})
         if UTF8JSONResponse.media_type in content:
-            content["application/json"] = content.pop(UTF8JSONResponse.media_type)
+            # JSON first: a generated client takes the first media type as the answer's.
+            json_content = content.pop(UTF8JSONResponse.media_type)
+            response["content"] = {"application/json": json_content, **content}
     ok = responses.get("200", {}).get("content", {}).get("application/json")
     if ok is not None and example is not None:
         ok["example"] = example

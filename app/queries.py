@@ -288,6 +288,16 @@ def documents_page(
     return rows, int(count.fetch(connection, values)[0][0])
 
 
+def documents_after(
+    session: Session, list_filter: ListFilter, *, after: str, limit: int
+) -> list[tuple[str, str | None]]:
+    """Up to `limit` (id, stored document) rows after the id `after` ("" for the first), in
+    id order, without a total: what an export reads, batch by batch."""
+    query = documents_query(list_filter, after=True)
+    rows = session.execute(query, {**list_filter.values, "after": after, "limit": limit})
+    return [(record_id, doc) for record_id, doc in rows]
+
+
 # --- crossings ---------------------------------------------------------------------------
 
 
@@ -539,15 +549,40 @@ def events_page(
     limit: int,
 ) -> tuple[list[Event], int]:
     """Events in date order, after the (date, id) of the cursor; and how many match."""
-    query, date, key = events_query(
+    query, _date, _key = events_query(
         country=country, date_from=date_from, date_to=date_to, kind=kind
     )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = events_after(
+        session,
+        country=country,
+        date_from=date_from,
+        date_to=date_to,
+        kind=kind,
+        after=after,
+        limit=limit,
+    )
+    return rows, total
+
+
+def events_after(
+    session: Session,
+    *,
+    country: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    kind: str | None = None,
+    after: tuple[dt.date, str] | None,
+    limit: int,
+) -> list[Event]:
+    """Up to `limit` events in date order after the (date, id) `after`, without a total."""
+    query, date, key = events_query(
+        country=country, date_from=date_from, date_to=date_to, kind=kind
+    )
     if after is not None:
         after_date, after_id = after
         query = query.where(or_(date > after_date, and_(date == after_date, key > after_id)))
-    rows = list(session.exec(query.order_by(date, key).limit(limit)))
-    return rows, total
+    return list(session.exec(query.order_by(date, key).limit(limit)))
 
 
 def load_countries(
@@ -653,6 +688,18 @@ def disputed_facts_page(
     return _page(session, Fact, [col(Fact.disputed).is_(True)], after=after, limit=limit)
 
 
+def facts_after(
+    session: Session, *, disputed_only: bool, after: str | None, limit: int
+) -> list[Fact]:
+    """Up to `limit` facts (or disputed facts) after the id `after`, in id order."""
+    query = select(Fact)
+    if disputed_only:
+        query = query.where(col(Fact.disputed).is_(True))
+    if after is not None:
+        query = query.where(col(Fact.id) > after)
+    return list(session.exec(query.order_by(col(Fact.id)).limit(limit)))
+
+
 def load_claims(session: Session, *, fact_ids: Sequence[str]) -> dict[str, list[Claim]]:
     result: dict[str, list[Claim]] = defaultdict(list)
     if not fact_ids:
@@ -729,6 +776,33 @@ def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tu
     fact's subject and whether it is disputed (the subject's event date for a fact about an
     event).
     """
+    source, where, _order, params = _search_sql(session, terms)
+    total = session.execute(
+        text(f"SELECT count(*) FROM {source} WHERE {where}"), params
+    ).scalar_one()
+    return search_hits(session, terms=terms, limit=limit, offset=offset), int(total)
+
+
+def search_hits(session: Session, *, terms: list[str], limit: int, offset: int) -> list[Any]:
+    """The hits of `search` from `offset` on, without their total."""
+    source, where, order, params = _search_sql(session, terms)
+    rows = session.execute(
+        text(
+            "SELECT d.doc_type, d.doc_id, d.title, d.body, "
+            "f.subject_type, f.subject_id, f.disputed, e.date AS event_date "
+            f"FROM {source} "
+            "LEFT JOIN fact f ON d.doc_type = 'fact' AND f.id = d.doc_id "
+            "LEFT JOIN event e ON e.id = CASE WHEN d.doc_type = 'event' THEN d.doc_id "
+            "WHEN f.subject_type = 'event' THEN f.subject_id END "
+            f"WHERE {where} {order} LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    return list(rows)
+
+
+def _search_sql(session: Session, terms: list[str]) -> tuple[str, str, str, dict[str, Any]]:
+    """FROM, WHERE and ORDER BY of a search on this session's backend, and their values."""
     words = [anyascii(t) for t in terms]
     if session.get_bind().dialect.name == "sqlite":
         source = "search_fts JOIN search_document d ON d.id = search_fts.rowid"
@@ -745,22 +819,7 @@ def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tu
             "plainto_tsquery('english', :match)) DESC, d.id"
         )
         params = {"match": " ".join(words)}
-    total = session.execute(
-        text(f"SELECT count(*) FROM {source} WHERE {where}"), params
-    ).scalar_one()
-    rows = session.execute(
-        text(
-            "SELECT d.doc_type, d.doc_id, d.title, d.body, "
-            "f.subject_type, f.subject_id, f.disputed, e.date AS event_date "
-            f"FROM {source} "
-            "LEFT JOIN fact f ON d.doc_type = 'fact' AND f.id = d.doc_id "
-            "LEFT JOIN event e ON e.id = CASE WHEN d.doc_type = 'event' THEN d.doc_id "
-            "WHEN f.subject_type = 'event' THEN f.subject_id END "
-            f"WHERE {where} {order} LIMIT :limit OFFSET :offset"
-        ),
-        {**params, "limit": limit, "offset": offset},
-    ).all()
-    return list(rows), int(total)
+    return source, where, order, params
 
 
 # --- curation -------------------------------------------------------------------------------
@@ -826,8 +885,31 @@ def audit_page(
     if record_id is not None:
         conditions.append(col(AuditEntry.record_id) == record_id)
     total = session.exec(select(func.count()).select_from(AuditEntry).where(*conditions)).one()
-    query = select(AuditEntry).where(*conditions)
+    rows = audit_before(
+        session, record_type=record_type, record_id=record_id, before=before, limit=limit
+    )
+    return rows, int(total)
+
+
+def audit_before(
+    session: Session,
+    *,
+    record_type: str | None,
+    record_id: str | None,
+    before: int | None,
+    limit: int,
+) -> list[AuditEntry]:
+    """Up to `limit` audit entries newest first, before the id `before`, without a total."""
+    query = select(AuditEntry)
+    if record_type is not None:
+        query = query.where(col(AuditEntry.record_type) == record_type)
+    if record_id is not None:
+        query = query.where(col(AuditEntry.record_id) == record_id)
     if before is not None:
         query = query.where(col(AuditEntry.id) < before)
-    rows = list(session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
-    return rows, int(total)
+    return list(session.exec(query.order_by(col(AuditEntry.id).desc()).limit(limit)))
+
+
+def row_count(session: Session, model: Any) -> int:
+    """How many rows a table holds (what an export's progress bar counts up to)."""
+    return int(session.exec(select(func.count()).select_from(model)).one())

@@ -57,7 +57,12 @@ def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Modul
     """A Python client generated from the committed openapi.json by openapi-python-client."""
     out = tmp_path_factory.mktemp("generated")
     config = out / "config.yaml"
-    config.write_text("post_hooks: []\n", "utf-8")
+    # The generator knows no NDJSON; the export's lines are read as bytes.
+    config.write_text(
+        "post_hooks: []\n"
+        "content_type_overrides:\n  application/x-ndjson: application/octet-stream\n",
+        "utf-8",
+    )
     generator = Path(sys.executable).with_name("openapi-python-client")
     done = subprocess.run(
         [

@@ -3,24 +3,67 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from app import queries
+from app import exports, queries
 from app.auth import CuratorDep
-from app.db import SessionDep
+from app.db import Database, SessionDep
+from app.models import AuditEntry
+from app.payloads import NO_NUL
 from app.problems import invalid_parameter, problem_responses
-from app.routes.params import CursorParam, Limit, decode_cursor, encode_cursor
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, encode_cursor
 from app.schemas import JSON_MEDIA_TYPE, AuditEntryOut, Meta, Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+# Never kept by the response cache or a shared cache: only a curator may read it.
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _entry(e: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=e.id or 0,
+        at=e.at.isoformat(),
+        curator=e.curator,
+        method=e.method,
+        path=e.path,
+        action=e.action,
+        record_type=e.record_type,
+        record_id=e.record_id,
+        before=json.loads(e.before) if e.before else None,
+        after=json.loads(e.after) if e.after else None,
+    )
+
+
+def _all_entries(
+    engine: Engine, *, record_type: str | None, record_id: str | None
+) -> exports.Batches:
+    """Every entry, newest first, a batch at a time."""
+
+    def fetch(session: Session, before: int | None) -> tuple[list[str], int | None]:
+        rows = queries.audit_before(
+            session,
+            record_type=record_type,
+            record_id=record_id,
+            before=before,
+            limit=exports.BATCH,
+        )
+        last = rows[-1].id if len(rows) == exports.BATCH else None
+        return exports.rendered(_entry(e) for e in rows), last
+
+    return exports.in_batches(engine, fetch)
 
 
 @router.get(
     "",
     response_model=Page[AuditEntryOut],
-    responses=problem_responses(401, 403, 422, 429),
+    responses={**problem_responses(401, 403, 422, 429), **CSV_RESPONSE},
 )
 def list_audit(
+    request: Request,
     session: SessionDep,
     _curator: CuratorDep,
     record_type: Annotated[
@@ -31,10 +74,18 @@ def list_audit(
         ),
     ] = None,
     record_id: Annotated[
-        str | None, Query(description="Only writes to the record with this id.", max_length=255)
+        str | None,
+        Query(
+            description="Only writes to the record with this id.",
+            max_length=255,
+            # Ids hold no NUL (PostgreSQL text can't); saying so keeps generated clients from
+            # sending one.
+            pattern=NO_NUL,
+        ),
     ] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
+    format_: FormatParam = None,
 ) -> Response:
     """Every write, newest first (curators only): who, when, what, and before and after."""
     after = decode_cursor(cursor)
@@ -43,31 +94,19 @@ def list_audit(
         if not after.isdigit():
             raise invalid_parameter("cursor", "not a cursor this API issued")
         before = int(after)
+    csv = wants_csv(request, format_)
+    if csv and whole_list(request):
+        database: Database = request.app.state.database
+        batches = _all_entries(database.engine, record_type=record_type, record_id=record_id)
+        return csv_stream(exports.AUDIT, batches, PRIVATE)
     rows, total = queries.audit_page(
         session, record_type=record_type, record_id=record_id, before=before, limit=limit + 1
     )
     next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
-    page = Page[AuditEntryOut](
-        data=[
-            AuditEntryOut(
-                id=e.id or 0,
-                at=e.at.isoformat(),
-                curator=e.curator,
-                method=e.method,
-                path=e.path,
-                action=e.action,
-                record_type=e.record_type,
-                record_id=e.record_id,
-                before=json.loads(e.before) if e.before else None,
-                after=json.loads(e.after) if e.after else None,
-            )
-            for e in rows[:limit]
-        ],
-        meta=Meta(total=total, limit=limit, next=next_cursor),
-    )
-    # Never kept by the response cache or a shared cache: only a curator may read it.
+    entries = [_entry(e) for e in rows[:limit]]
+    if csv:
+        return csv_page(request, exports.AUDIT, exports.rendered(entries), next_cursor, PRIVATE)
+    page = Page[AuditEntryOut](data=entries, meta=Meta(total=total, limit=limit, next=next_cursor))
     return Response(
-        page.model_dump_json().encode(),
-        media_type=JSON_MEDIA_TYPE,
-        headers={"Cache-Control": "private, no-store"},
+        page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE, headers={**PRIVATE, **VARY}
     )

@@ -2,25 +2,36 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app import presenters, queries
+from app import exports, presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
-from app.routes.params import CountryFilter
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.params import CountryFilter, FormatParam
 from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Meta, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
 
 
-@router.get("", response_model=Page[BorderOut], responses=problem_responses(304, 422))
-def list_borders(session: SessionDep, country: CountryFilter) -> Page[BorderOut]:
-    """Every border between a NATO country and Russia or Belarus, with its status and facts."""
+@router.get(
+    "", response_model=Page[BorderOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
+def list_borders(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    country: CountryFilter,
+    format_: FormatParam = None,
+) -> Page[BorderOut] | Response:
+    """Every border between a NATO country and Russia or Belarus, with its status and facts
+    (JSON, or CSV without the facts: they are in the conflicts' and the export's)."""
     rows = queries.borders(session, country=country)
-    return Page[BorderOut](
-        data=presenters.borders(session, rows),
-        meta=Meta(total=len(rows), limit=len(rows), next=None),
-    )
+    out = presenters.borders(session, rows)
+    if wants_csv(request, format_):
+        return csv_page(request, exports.BORDERS, exports.rendered(out), None)
+    response.headers.update(VARY)
+    return Page[BorderOut](data=out, meta=Meta(total=len(rows), limit=len(rows), next=None))
 
 
 @router.get("/{border_id}", response_model=BorderDetail, responses=problem_responses(304, 404))

@@ -1,24 +1,38 @@
 """Where sources disagree."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from app import presenters, queries
-from app.db import SessionDep
+from app import exports, presenters, queries
+from app.db import Database, SessionDep
 from app.problems import problem_responses
-from app.routes.params import CursorParam, Limit, decode_cursor, page_of
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, page_of
 from app.schemas import FactOut, Meta, Page
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
 
-@router.get("", response_model=Page[FactOut], responses=problem_responses(304, 422))
+@router.get(
+    "", response_model=Page[FactOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
 def list_conflicts(
-    session: SessionDep, limit: Limit = 100, cursor: CursorParam = None
-) -> Page[FactOut]:
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: CursorParam = None,
+    format_: FormatParam = None,
+) -> Page[FactOut] | Response:
     """Every disagreement between sources: each claim with provenance, the preferred one, why."""
-    rows, total = queries.disputed_facts_page(session, after=decode_cursor(cursor), limit=limit + 1)
+    after = decode_cursor(cursor)
+    csv = wants_csv(request, format_)
+    if csv and whole_list(request):
+        database: Database = request.app.state.database
+        return csv_stream(exports.CONFLICTS, exports.facts(database.engine, disputed_only=True))
+    rows, total = queries.disputed_facts_page(session, after=after, limit=limit + 1)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id)
-    return Page[FactOut](
-        data=presenters.facts(session, rows),
-        meta=Meta(total=total, limit=limit, next=next_cursor),
-    )
+    facts = presenters.facts(session, rows)
+    if csv:
+        return csv_page(request, exports.CONFLICTS, exports.rendered(facts), next_cursor)
+    response.headers.update(VARY)
+    return Page[FactOut](data=facts, meta=Meta(total=total, limit=limit, next=next_cursor))

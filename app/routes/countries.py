@@ -2,11 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app import presenters, queries
+from app import exports, presenters, queries
 from app.db import SessionDep
 from app.problems import not_found, problem_responses
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.params import FormatParam
 from app.schemas import (
     EMBEDDED_LIMIT,
     CountryDetail,
@@ -20,14 +22,18 @@ from app.schemas import (
 router = APIRouter(prefix="/countries", tags=["countries"])
 
 
-@router.get("", response_model=Page[CountryOut], responses=problem_responses(304))
-def list_countries(session: SessionDep) -> Page[CountryOut]:
+@router.get(
+    "", response_model=Page[CountryOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
+def list_countries(
+    request: Request, response: Response, session: SessionDep, format_: FormatParam = None
+) -> Page[CountryOut] | Response:
     """Every country the records name: NATO side, neighbours, and others with restrictions."""
-    rows = queries.countries(session)
-    return Page[CountryOut](
-        data=[CountryOut(code=c.code, name=c.name, role=c.role) for c in rows],
-        meta=Meta(total=len(rows), limit=len(rows), next=None),
-    )
+    rows = exports.countries(session)
+    if wants_csv(request, format_):
+        return csv_page(request, exports.COUNTRIES, exports.rendered(rows), None)
+    response.headers.update(VARY)
+    return Page[CountryOut](data=rows, meta=Meta(total=len(rows), limit=len(rows), next=None))
 
 
 @router.get("/{code}", response_model=CountryDetail, responses=problem_responses(304, 404))

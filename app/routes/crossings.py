@@ -5,14 +5,17 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlmodel import Session
 
-from app import curation, presenters, queries
+from app import curation, exports, presenters, queries
 from app.auth import CuratorDep
 from app.db import Database, SessionDep
+from app.history import StatusOnDate
 from app.payloads import CrossingCreate, CrossingPatch
 from app.problems import invalid_parameter, not_found, problem_responses
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
@@ -20,12 +23,13 @@ from app.routes.params import (
     country_code,
     decode_cursor,
     detail_response,
-    documents_response,
+    documents_body,
     on_neighbour_side,
     page_of,
     partial_date_param,
     query_model,
     query_parameters,
+    read_documents,
     remembered,
 )
 from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
@@ -64,13 +68,13 @@ class CrossingsQuery(ListQuery):
 @router.get(
     "",
     response_model=CrossingsPage,
-    responses=problem_responses(304, 422),
+    responses={**problem_responses(304, 422), **CSV_RESPONSE},
     openapi_extra=query_parameters(CrossingsQuery),
 )
 async def list_crossings(
     request: Request, params: Annotated[CrossingsQuery, query_model(CrossingsQuery)]
 ) -> Response:
-    """Border checkpoints, each with its status, allowed traffic and provenance."""
+    """Border checkpoints, each with its status, allowed traffic and provenance (JSON or CSV)."""
     after = decode_cursor(params.cursor)
     country = await country_code(request, "country", params.country)
     neighbour = await country_code(request, "neighbour", params.neighbour)
@@ -87,6 +91,24 @@ async def list_crossings(
         q_key=q_key,
     )
     database: Database = request.app.state.database
+    csv = wants_csv(request, params.format)
+    if csv and whole_list(request):
+        if as_of is None:
+            batches = exports.documents(database.engine, list_filter)
+        else:
+            batches = exports.as_of(
+                database.engine,
+                list_filter,
+                date=as_of,
+                choose=lambda rows, found: (
+                    [r for r in rows if _listed(found[r.id], params.status)],
+                    found,
+                ),
+                present=lambda session, rows, statuses: presenters.crossings(
+                    session, rows, statuses=statuses
+                ),
+            )
+        return await run_in_threadpool(csv_stream, exports.CROSSINGS, batches)
     notes: list[BorderStatusNote] = []
     if q_key is None and params.traffic is None:
         notes = [
@@ -111,8 +133,14 @@ async def list_crossings(
         )
 
     if as_of is None:
-        return await documents_response(database, list_filter, after=after, limit=limit, meta=meta)
-    return await database.run(
+        docs, total, next_cursor = await read_documents(
+            database, list_filter, after=after, limit=limit
+        )
+        if csv:
+            return csv_page(request, exports.CROSSINGS, docs, next_cursor)
+        body = documents_body(docs, meta(total, next_cursor))
+        return Response(body, media_type=JSON_MEDIA_TYPE, headers=VARY)
+    page = await database.run(
         lambda session: _crossings_as_of(
             session,
             list_filter,
@@ -123,6 +151,15 @@ async def list_crossings(
             limit=limit,
         )
     )
+    if csv:
+        records = [c.model_dump_json() for c in page.data]
+        return csv_page(request, exports.CROSSINGS, records, page.meta.next)
+    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE, headers=VARY)
+
+
+def _listed(state: StatusOnDate | None, status: str | None) -> bool:
+    """Whether a crossing in that state on the date is listed for the status filter."""
+    return status is None or (state.status if state else "unknown") == status
 
 
 def _crossings_as_of(
@@ -134,7 +171,7 @@ def _crossings_as_of(
     after: str | None,
     limit: int,
     meta: Callable[[int, str | None], CrossingsMeta],
-) -> Response:
+) -> CrossingsPage:
     if status is None:
         # Every crossing is listed, `unknown` where the sources say nothing for that date.
         rows = queries.records_after(session, list_filter=list_filter, after=after, limit=limit + 1)
@@ -145,16 +182,15 @@ def _crossings_as_of(
             session,
             list_filter,
             as_of=as_of,
-            keep=lambda _crossing, state: (state.status if state else "unknown") == status,
+            keep=lambda _crossing, state: _listed(state, status),
             after=after,
             limit=limit + 1,
         )
     rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
-    page = CrossingsPage(
+    return CrossingsPage(
         data=presenters.crossings(session, rows, statuses=statuses),
         meta=meta(total, next_cursor),
     )
-    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
 
 
 NO_NAMED_CROSSING = (

@@ -3,14 +3,16 @@
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from app import presenters, queries
-from app.db import SessionDep
+from app import exports, presenters, queries
+from app.db import Database, SessionDep
 from app.problems import invalid_parameter, problem_responses
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
     CountryFilter,
     CursorParam,
+    FormatParam,
     Limit,
     decode_cursor,
     page_of,
@@ -23,8 +25,12 @@ router = APIRouter(prefix="/events", tags=["events"])
 DATE_HELP = "YYYY, YYYY-MM or YYYY-MM-DD"
 
 
-@router.get("", response_model=Page[EventOut], responses=problem_responses(304, 422))
+@router.get(
+    "", response_model=Page[EventOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
 def list_events(
+    request: Request,
+    response: Response,
     session: SessionDep,
     country: CountryFilter,
     date_from: Annotated[
@@ -40,32 +46,38 @@ def list_events(
     kind: Annotated[EventKind | None, Query(description="What happened.")] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
-) -> Page[EventOut]:
+    format_: FormatParam = None,
+) -> Page[EventOut] | Response:
     """Dated events (closures, bans, agreements, meetings, completions), oldest first."""
     start = partial_date_param("from", date_from, end=False)
     end = partial_date_param("to", date_to, end=True)
     if start and end and start > end:
         raise invalid_parameter("from", "is after `to`")
+    after = _event_cursor(decode_cursor(cursor))
+    csv = wants_csv(request, format_)
+    if csv and whole_list(request):
+        database: Database = request.app.state.database
+        batches = exports.events(
+            database.engine, country=country, date_from=start, date_to=end, kind=kind
+        )
+        return csv_stream(exports.EVENTS, batches)
     rows, total = queries.events_page(
         session,
         country=country,
         date_from=start,
         date_to=end,
         kind=kind,
-        after=_event_cursor(decode_cursor(cursor)),
+        after=after,
         limit=limit + 1,
     )
     rows, next_cursor = page_of(
         rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}"
     )
-    return Page[EventOut](
-        data=presenters.events(session, rows),
-        meta=Meta(
-            total=total,
-            limit=limit,
-            next=next_cursor,
-        ),
-    )
+    events = presenters.events(session, rows)
+    if csv:
+        return csv_page(request, exports.EVENTS, exports.rendered(events), next_cursor)
+    response.headers.update(VARY)
+    return Page[EventOut](data=events, meta=Meta(total=total, limit=limit, next=next_cursor))
 
 
 def _event_cursor(after: str | None) -> tuple[dt.date, str] | None:

@@ -3,25 +3,29 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from app import curation, presenters, queries
+from app import curation, exports, presenters, queries
 from app.auth import CuratorDep
-from app.db import SessionDep
+from app.db import Database, SessionDep
 from app.payloads import FortificationCreate, FortificationPatch
 from app.problems import not_found, problem_responses
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
     ListQuery,
     country_code,
     decode_cursor,
     detail_response,
-    documents_response,
+    documents_body,
     on_neighbour_side,
     query_model,
     query_parameters,
+    read_documents,
 )
 from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
 from app.schemas import (
+    JSON_MEDIA_TYPE,
     FortificationDetail,
     FortificationKind,
     FortificationOut,
@@ -50,13 +54,14 @@ class FortificationsQuery(ListQuery):
 @router.get(
     "",
     response_model=Page[FortificationOut],
-    responses=problem_responses(304, 422),
+    responses={**problem_responses(304, 422), **CSV_RESPONSE},
     openapi_extra=query_parameters(FortificationsQuery),
 )
 async def list_fortifications(
     request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
-    """Fortification projects, including rejected ones, with figures and provenance."""
+    """Fortification projects, including rejected ones, with figures and provenance (JSON or
+    CSV)."""
     after = decode_cursor(params.cursor)
     country = await country_code(request, "country", params.country)
     list_filter = queries.fortification_filter(
@@ -66,14 +71,18 @@ async def list_fortifications(
         q=params.q,
         country_is_neighbour=await on_neighbour_side(request, country),
     )
-    limit = params.limit
-    return await documents_response(
-        request.app.state.database,
-        list_filter,
-        after=after,
-        limit=limit,
-        meta=lambda total, next_cursor: Meta(total=total, limit=limit, next=next_cursor),
+    database: Database = request.app.state.database
+    csv = wants_csv(request, params.format)
+    if csv and whole_list(request):
+        batches = exports.documents(database.engine, list_filter)
+        return await run_in_threadpool(csv_stream, exports.FORTIFICATIONS, batches)
+    docs, total, next_cursor = await read_documents(
+        database, list_filter, after=after, limit=params.limit
     )
+    if csv:
+        return csv_page(request, exports.FORTIFICATIONS, docs, next_cursor)
+    body = documents_body(docs, Meta(total=total, limit=params.limit, next=next_cursor))
+    return Response(body, media_type=JSON_MEDIA_TYPE, headers=VARY)
 
 
 @router.get(

@@ -5,7 +5,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable, Hashable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -147,6 +147,14 @@ def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+Format = Literal["json", "csv"]
+FORMAT_HELP = (
+    "`csv` for CSV (as `Accept: text/csv` asks), `json` for JSON whatever Accept says. "
+    "A CSV answer is the whole list for the filters given, streamed, unless `limit` or "
+    "`cursor` is given: then it is that page, and a `Link` header gives the next."
+)
+
+
 class ListQuery(BaseModel):
     """Query parameters every list takes. An unknown parameter is a 422, not silently ignored."""
 
@@ -156,6 +164,7 @@ class ListQuery(BaseModel):
     cursor: str | None = Field(
         None, max_length=512, description="Opaque cursor from `meta.next` of the previous page."
     )
+    format: Format | None = Field(None, description=FORMAT_HELP)
 
 
 async def country_filter(
@@ -174,6 +183,7 @@ CursorParam = Annotated[
     str | None,
     Query(description="Opaque cursor from `meta.next` of the previous page.", max_length=512),
 ]
+FormatParam = Annotated[Format | None, Query(alias="format", description=FORMAT_HELP)]
 
 
 def page_of(rows: list[R], *, limit: int, key: Callable[[R], str]) -> tuple[list[R], str | None]:
@@ -213,19 +223,11 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
     return last if end else start
 
 
-async def documents_response(
-    database: Database,
-    list_filter: queries.ListFilter,
-    *,
-    after: str | None,
-    limit: int,
-    meta: Callable[[int, str | None], Meta],
-) -> Response:
-    """A list page sent from the records' stored documents, without re-serialising them.
-
-    `meta(total, next_cursor)` builds the page's meta. The bytes are what the response model
-    would give: `{"data": [...], "meta": {...}}`.
-    """
+async def read_documents(
+    database: Database, list_filter: queries.ListFilter, *, after: str | None, limit: int
+) -> tuple[list[str], int, str | None]:
+    """A list page of the records' stored documents: the documents, the total and the
+    cursor to the next page."""
     dialect = database.engine.dialect
     rows, total = await database.read(
         lambda connection: queries.documents_page(
@@ -238,14 +240,27 @@ async def documents_response(
     docs = [doc for doc in stored if doc is not None]
     if len(docs) < len(stored):
         docs = await database.run(lambda session: fill_missing(session, list_filter.model, rows))
-    body = (
-        '{"data":['
-        + ",".join(docs)
-        + '],"meta":'
-        + meta(total, next_cursor).model_dump_json()
-        + "}"
-    )
-    return Response(body.encode(), media_type=JSON_MEDIA_TYPE)
+    return docs, total, next_cursor
+
+
+def documents_body(docs: list[str], meta: Meta) -> bytes:
+    """A page of stored documents, without re-serialising them: the bytes the response model
+    would give, `{"data": [...], "meta": {...}}`."""
+    return ('{"data":[' + ",".join(docs) + '],"meta":' + meta.model_dump_json() + "}").encode()
+
+
+async def documents_response(
+    database: Database,
+    list_filter: queries.ListFilter,
+    *,
+    after: str | None,
+    limit: int,
+    meta: Callable[[int, str | None], Meta],
+) -> Response:
+    """A list page sent from the records' stored documents; `meta(total, next_cursor)`
+    builds its meta."""
+    docs, total, next_cursor = await read_documents(database, list_filter, after=after, limit=limit)
+    return Response(documents_body(docs, meta(total, next_cursor)), media_type=JSON_MEDIA_TYPE)
 
 
 def detail_response(out: BaseModel) -> Response:

@@ -5,16 +5,18 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlmodel import Session
 
-from app import curation, presenters, queries
+from app import curation, exports, presenters, queries
 from app.auth import CuratorDep
 from app.db import Database, SessionDep
 from app.history import StatusOnDate
 from app.models import Restriction
 from app.payloads import RestrictionCreate, RestrictionPatch
 from app.problems import not_found, problem_responses
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
@@ -22,11 +24,12 @@ from app.routes.params import (
     country_code,
     decode_cursor,
     detail_response,
-    documents_response,
+    documents_body,
     page_of,
     partial_date_param,
     query_model,
     query_parameters,
+    read_documents,
 )
 from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
 from app.schemas import (
@@ -54,13 +57,14 @@ class RestrictionsQuery(ListQuery):
 @router.get(
     "",
     response_model=RestrictionsPage,
-    responses=problem_responses(304, 422),
+    responses={**problem_responses(304, 422), **CSV_RESPONSE},
     openapi_extra=query_parameters(RestrictionsQuery),
 )
 async def list_restrictions(
     request: Request, params: Annotated[RestrictionsQuery, query_model(RestrictionsQuery)]
 ) -> Response:
-    """Restrictions, each with the countries it applies to, its dates and provenance.
+    """Restrictions, each with the countries it applies to, its dates and provenance (JSON or
+    CSV).
 
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """
@@ -84,19 +88,72 @@ async def list_restrictions(
         )
 
     database: Database = request.app.state.database
+    csv = wants_csv(request, params.format)
+    if csv and whole_list(request):
+        if as_of is None:
+            batches = exports.documents(database.engine, list_filter)
+        else:
+            date = as_of
+            batches = exports.as_of(
+                database.engine,
+                list_filter,
+                date=date,
+                choose=lambda rows, found: _listed_on(date, rows, found, status=params.status),
+                present=lambda session, rows, statuses: presenters.restrictions(
+                    session, rows, statuses=statuses
+                ),
+            )
+        return await run_in_threadpool(csv_stream, exports.RESTRICTIONS, batches)
     if as_of is None:
-        return await documents_response(database, list_filter, after=after, limit=limit, meta=meta)
-    return await database.run(
+        docs, total, next_cursor = await read_documents(
+            database, list_filter, after=after, limit=limit
+        )
+        if csv:
+            return csv_page(request, exports.RESTRICTIONS, docs, next_cursor)
+        body = documents_body(docs, meta(total, next_cursor))
+        return Response(body, media_type=JSON_MEDIA_TYPE, headers=VARY)
+    date = as_of
+    page = await database.run(
         lambda session: _restrictions_as_of(
             session,
             list_filter,
-            as_of=as_of,
+            as_of=date,
             status=params.status,
             after=after,
             limit=limit,
             meta=meta,
         )
     )
+    if csv:
+        records = [r.model_dump_json() for r in page.data]
+        return csv_page(request, exports.RESTRICTIONS, records, page.meta.next)
+    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE, headers=VARY)
+
+
+def _state_on(
+    as_of: dt.date, restriction: Restriction, state: StatusOnDate | None
+) -> StatusOnDate | None:
+    """Its status on the date; None if it did not exist yet (then it is not listed)."""
+    until = restriction.until_start
+    if state and state.status == "in_force" and until and until <= as_of:
+        return StatusOnDate("lifted", restriction.until)
+    return state
+
+
+def _listed_on(
+    as_of: dt.date,
+    rows: list[Restriction],
+    found: dict[str, StatusOnDate | None],
+    *,
+    status: str | None,
+) -> tuple[list[Restriction], dict[str, StatusOnDate | None]]:
+    """The restrictions of a batch listed on the date for the status filter, and their
+    statuses then."""
+    statuses = {r.id: _state_on(as_of, r, found[r.id]) for r in rows}
+    kept = [
+        r for r in rows if (state := statuses[r.id]) is not None and status in (None, state.status)
+    ]
+    return kept, statuses
 
 
 def _restrictions_as_of(
@@ -108,31 +165,23 @@ def _restrictions_as_of(
     after: str | None,
     limit: int,
     meta: Callable[[int, str | None], DatedMeta],
-) -> Response:
-    def then(restriction: Restriction, state: StatusOnDate | None) -> StatusOnDate | None:
-        """Its status on the date; None if it did not exist yet (then it is not listed)."""
-        until = restriction.until_start
-        if state and state.status == "in_force" and until and until <= as_of:
-            return StatusOnDate("lifted", restriction.until)
-        return state
-
+) -> RestrictionsPage:
     rows, statuses, total = presenters.page_as_of(
         session,
         list_filter,
         as_of=as_of,
         keep=lambda r, state: (
-            (found := then(r, state)) is not None and status in (None, found.status)
+            (found := _state_on(as_of, r, state)) is not None and status in (None, found.status)
         ),
         after=after,
         limit=limit + 1,
     )
-    statuses = {r.id: then(r, statuses[r.id]) for r in rows}
+    statuses = {r.id: _state_on(as_of, r, statuses[r.id]) for r in rows}
     rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
-    page = RestrictionsPage(
+    return RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),
         meta=meta(total, next_cursor),
     )
-    return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)
 
 
 @router.get(

@@ -3,12 +3,15 @@
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from app import queries
-from app.db import SessionDep
+from app import exports, queries
+from app.db import Database, SessionDep
 from app.problems import invalid_parameter, problem_responses
-from app.routes.params import CursorParam, Limit, decode_cursor, encode_cursor
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, encode_cursor
 from app.schemas import Meta, Page, SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -40,8 +43,30 @@ def _url(row: Any) -> str:
     return RECORD_PATHS.get(row.doc_type, "/v1/{}").format(row.doc_id)
 
 
-@router.get("", response_model=Page[SearchHit], responses=problem_responses(304, 422))
+def _hit(row: Any) -> SearchHit:
+    return SearchHit(
+        type=row.doc_type, id=row.doc_id, title=row.title, text=row.body, url=_url(row)
+    )
+
+
+def _all_hits(engine: Engine, terms: list[str]) -> exports.Batches:
+    """Every hit, best first, a batch at a time."""
+
+    def fetch(session: Session, offset: int | None) -> tuple[list[str], int | None]:
+        start = offset or 0
+        rows = queries.search_hits(session, terms=terms, limit=exports.BATCH, offset=start)
+        batch = exports.rendered(_hit(row) for row in rows)
+        return batch, start + len(rows) if len(rows) == exports.BATCH else None
+
+    return exports.in_batches(engine, fetch)
+
+
+@router.get(
+    "", response_model=Page[SearchHit], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
 def search(
+    request: Request,
+    response: Response,
     session: SessionDep,
     q: Annotated[
         str,
@@ -54,7 +79,8 @@ def search(
     ],
     limit: Limit = 20,
     cursor: CursorParam = None,
-) -> Page[SearchHit]:
+    format_: FormatParam = None,
+) -> Page[SearchHit] | Response:
     """Sentences and records matching every word of `q`, best first."""
     terms = WORD.findall(q)[:20]
     if not terms:
@@ -62,15 +88,16 @@ def search(
     after = decode_cursor(cursor)
     if after is not None and not OFFSET.fullmatch(after):
         raise invalid_parameter("cursor", "not a cursor this API issued")
+    csv = wants_csv(request, format_)
+    if csv and whole_list(request):
+        database: Database = request.app.state.database
+        return csv_stream(exports.SEARCH, _all_hits(database.engine, terms))
     offset = int(after) if after is not None else 0
     rows, total = queries.search(session, terms=terms, limit=limit, offset=offset)
     end = offset + len(rows)
-    return Page[SearchHit](
-        data=[
-            SearchHit(
-                type=row.doc_type, id=row.doc_id, title=row.title, text=row.body, url=_url(row)
-            )
-            for row in rows
-        ],
-        meta=Meta(total=total, limit=limit, next=encode_cursor(str(end)) if end < total else None),
-    )
+    hits = [_hit(row) for row in rows]
+    next_cursor = encode_cursor(str(end)) if end < total else None
+    if csv:
+        return csv_page(request, exports.SEARCH, exports.rendered(hits), next_cursor)
+    response.headers.update(VARY)
+    return Page[SearchHit](data=hits, meta=Meta(total=total, limit=limit, next=next_cursor))

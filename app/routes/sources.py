@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app import curation, presenters, queries
+from app import curation, exports, presenters, queries
 from app.auth import CuratorDep
 from app.db import SessionDep
 from app.payloads import SourceIn
 from app.problems import not_found, problem_responses
-from app.routes.params import detail_response
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.params import FormatParam, detail_response
 from app.routes.writing import IdempotencyKeyHeader, run_write
 from app.schemas import Meta, Page, SentenceOut, SourceDetail, SourceOut
 
@@ -20,14 +21,18 @@ FileParam = Annotated[
 ]
 
 
-@router.get("", response_model=Page[SourceOut], responses=problem_responses(304))
-def list_sources(session: SessionDep) -> Page[SourceOut]:
+@router.get(
+    "", response_model=Page[SourceOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
+)
+def list_sources(
+    request: Request, response: Response, session: SessionDep, format_: FormatParam = None
+) -> Page[SourceOut] | Response:
     """The articles the records cite, with title, publisher and (inferred) date."""
-    rows = queries.sources(session)
-    return Page[SourceOut](
-        data=[presenters.source_out(source, count) for source, count in rows],
-        meta=Meta(total=len(rows), limit=len(rows), next=None),
-    )
+    rows = exports.sources(session)
+    if wants_csv(request, format_):
+        return csv_page(request, exports.SOURCES, exports.rendered(rows), None)
+    response.headers.update(VARY)
+    return Page[SourceOut](data=rows, meta=Meta(total=len(rows), limit=len(rows), next=None))
 
 
 @router.get("/{file}", response_model=SourceDetail, responses=problem_responses(304, 404))

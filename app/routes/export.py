@@ -1,0 +1,51 @@
+"""The bulk export: every record in the store, one JSON object per line, streamed."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import exports
+from app.db import Database
+from app.media import NDJSON_MEDIA_TYPE
+from app.problems import problem_responses
+from app.routes.formats import ndjson_stream
+from app.routes.params import query_model, query_parameters
+
+router = APIRouter(tags=["export"])
+
+NDJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {NDJSON_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        "description": "One JSON object per line: a record as its list serves it, with its "
+        "provenance, and `type` first (country, source, border, crossing, restriction, "
+        "fortification, fact, event).",
+    }
+}
+
+
+class ExportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: exports.ExportType | None = Field(
+        None, description="Only this kind of record; every kind when left out."
+    )
+
+
+@router.get(
+    "/export.ndjson",
+    response_class=Response,
+    responses={**NDJSON_RESPONSE, **problem_responses(422)},
+    openapi_extra=query_parameters(ExportQuery),
+)
+async def export_ndjson(
+    request: Request, params: Annotated[ExportQuery, query_model(ExportQuery)]
+) -> Response:
+    """Every record (or every record of one `type`) as NDJSON, streamed as it is read."""
+    kinds = [exports.KINDS[params.type]] if params.type else list(exports.KINDS.values())
+    database: Database = request.app.state.database
+    filename = f"borderstatus-{params.type or 'all'}.ndjson"
+    return await run_in_threadpool(
+        ndjson_stream, exports.ndjson_chunks(database.engine, kinds), filename
+    )
