@@ -7,10 +7,12 @@ The lookups ask the API itself, in this process (no server needed): `--json` pri
 import asyncio
 import getpass
 import json
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import IO, Annotated, Any, Literal, NoReturn, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -19,11 +21,18 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from app import curation
+from app import curation, exports
 from app.config import get_settings
 from app.db import (
     alembic_config,
@@ -222,6 +231,96 @@ def _cli_curator() -> str:
         return f"cli:{getpass.getuser()}"[:64]
     except (OSError, KeyError):
         return "cli"
+
+
+@cli.command("export")
+def export_command(
+    format_: Annotated[
+        Literal["ndjson", "csv"],
+        typer.Option(
+            "--format",
+            help="ndjson: a JSON object per line, with its type; csv: one kind of record "
+            "(--type), a row per citation.",
+        ),
+    ] = "ndjson",
+    type_: Annotated[
+        exports.ExportType | None,
+        typer.Option(
+            "--type", help="Only this kind of record (CSV needs one).", show_default="all"
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="Write to this file, put in place once complete.",
+            show_default="standard output",
+        ),
+    ] = None,
+) -> None:
+    """Write every record as GET /v1/export.ndjson does, or one kind as its list's CSV."""
+    if format_ == "csv" and type_ is None:
+        _fail("a CSV holds one kind of record: give --type, e.g. --type crossings", 2)
+    engine = get_engine()
+    kinds = [exports.KINDS[type_]] if type_ else list(exports.KINDS.values())
+    with database_errors():
+        if not schema_is_current(engine):
+            _fail("the database schema is not current; run `borderstatus migrate`", 1)
+        if format_ == "csv":
+            chunks = exports.csv_chunks(kinds[0].table, kinds[0].batches(engine))
+        else:
+            chunks = exports.ndjson_chunks(engine, kinds)
+        with export_progress(engine, kinds) as advance, _destination(output) as out:
+            for chunk in chunks:
+                out.write(chunk.data)
+                advance(chunk)
+
+
+@contextmanager
+def export_progress(
+    engine: Any, kinds: Sequence[exports.Kind]
+) -> Iterator[Callable[[exports.Chunk], None]]:
+    """A bar per kind of record on a terminal (stderr), counting records; nothing for scripts."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _chunk: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        tasks: dict[str, TaskID] = {
+            k.name: progress.add_task(k.name, total=k.count(engine)) for k in kinds
+        }
+        yield lambda chunk: progress.advance(tasks[chunk.kind], chunk.records)
+
+
+@contextmanager
+def _destination(output: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or a file that appears under its name only once it is complete."""
+    if output is None:
+        stdout = sys.stdout.buffer
+        try:
+            yield stdout
+            stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): not an error of the export's.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            raise typer.Exit(1) from None
+        return
+    partial = output.with_name(f".{output.name}.{os.getpid()}.part")
+    try:
+        with partial.open("xb") as out:
+            yield out
+        partial.replace(output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @cli.command("serve")

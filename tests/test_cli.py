@@ -15,8 +15,10 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
+from app import exports
 from app.cli import cli
 from app.config import get_settings
 from app.db import get_engine
@@ -535,3 +537,91 @@ def test_commands_on_a_database_server_that_is_down_say_so(
         assert result.exit_code == 1, command
         assert isinstance(result.exception, SystemExit), command
         assert "not answering" in result.output, command
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def test_export_prints_what_the_endpoint_streams(lookups: CliRunner, client: TestClient) -> None:
+    api = client.get("/v1/export.ndjson")
+    assert api.status_code == 200
+
+    result = lookups.invoke(cli, ["export"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == api.content
+    assert result.stderr == "", "nothing but the export when piped"
+
+
+def test_export_of_one_kind_as_csv_to_a_file_is_its_lists_csv(
+    lookups: CliRunner, client: TestClient, tmp_path: Path
+) -> None:
+    target = tmp_path / "crossings.csv"
+
+    result = lookups.invoke(
+        cli, ["export", "--format", "csv", "--type", "crossings", "-o", str(target)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert target.read_bytes() == client.get("/v1/crossings?format=csv").content
+    assert [p.name for p in tmp_path.iterdir()] == ["crossings.csv"]
+
+
+def test_export_as_csv_needs_a_type(lookups: CliRunner) -> None:
+    result = lookups.invoke(cli, ["export", "--format", "csv"])
+
+    assert result.exit_code == 2
+    assert "give --type" in result.stderr
+    assert result.stdout == ""
+
+
+def test_export_on_a_terminal_shows_a_bar_per_kind(
+    lookups: CliRunner, client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    target = tmp_path / "all.ndjson"
+
+    result = lookups.invoke(cli, ["export", "-o", str(target)])
+
+    assert result.exit_code == 0, result.output
+    shown = ANSI_ESCAPE.sub("", result.stderr)
+    kinds: dict[str, int] = {}
+    for line in target.read_text("utf-8").splitlines():
+        kind = json.loads(line)["type"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    crossings, events = kinds["crossing"], kinds["event"]
+    assert re.search(rf"crossings\s.*\s{crossings}/{crossings}\s", shown), shown[-2000:]
+    assert re.search(rf"events\s.*\s{events}/{events}\s", shown)
+
+
+def test_an_export_that_fails_leaves_the_file_as_it_was(
+    lookups: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "all.ndjson"
+    target.write_text("yesterday's export\n", "utf-8")
+    lines = exports.ndjson_lines
+    calls: list[str] = []
+
+    def failing(line_type: str, records: Any) -> bytes:
+        calls.append(line_type)
+        if len(calls) == 3:
+            raise OperationalError("SELECT", {}, Exception("the connection was lost"))
+        return lines(line_type, records)
+
+    monkeypatch.setattr(exports, "ndjson_lines", failing)
+
+    result = lookups.invoke(cli, ["export", "-o", str(target)])
+
+    assert result.exit_code == 1
+    assert "error: Database unavailable" in result.stderr
+    assert target.read_text("utf-8") == "yesterday's export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["all.ndjson"]
+
+
+def test_export_on_an_unmigrated_store_says_to_migrate(store: Store, tmp_path: Path) -> None:
+    result = store.run("export", "-o", str(tmp_path / "all.ndjson"))
+
+    assert result.exit_code == 1
+    assert "run `borderstatus migrate`" in result.stderr
+    assert not (tmp_path / "all.ndjson").exists()
