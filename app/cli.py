@@ -149,6 +149,18 @@ def progress_bars() -> Iterator[Track]:
         yield track
 
 
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner on a terminal (stderr) for a step that has no steps to count: storing the
+    largest article takes seconds, nearly all of it in one transaction. Nothing for scripts."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(description):
+        yield
+
+
 @cli.command("verify")
 def verify_command() -> None:
     """Re-check every citation against the articles; exit 1 naming each broken one."""
@@ -213,7 +225,7 @@ def ingest_command(
         raise typer.Exit(1) from exc
     write = curation.Write(curator=_cli_curator(), method="CLI", path="borderstatus ingest")
     try:
-        with write_session(get_engine()) as session:
+        with working(f"storing {payload.file}"), write_session(get_engine()) as session:
             answer = curation.add_source(session, write, article=payload)
             session.commit()
     except ProblemError as exc:

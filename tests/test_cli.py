@@ -441,9 +441,26 @@ def test_ingest_stores_an_article_and_prints_what_it_stored(store: Store, tmp_pa
     assert str(store.sql("SELECT curator FROM audit_entry")).startswith("cli")
     assert store.sql("SELECT action FROM audit_entry") == "ingest"
 
+    assert result.stderr == "", "nothing on stderr when piped"
+
     again = store.run("ingest", str(article), "--title", "A test", "--file", "901_copy.txt")
     assert again.exit_code == 1
     assert "stored already, as '900_test_article.txt'" in again.stderr
+
+
+def test_ingest_on_a_terminal_shows_what_it_is_storing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.migrate_and_seed()
+    article = tmp_path / "900_test_article.txt"
+    article.write_bytes(ARTICLE_TEXT.encode())
+    monkeypatch.setenv("FORCE_COLOR", "1")
+
+    result = store.run("ingest", str(article), "--title", "A test")
+
+    assert result.exit_code == 0, result.output
+    assert "storing 900_test_article.txt" in ANSI_ESCAPE.sub("", result.stderr)
+    assert "stored 900_test_article.txt" in result.stdout
 
 
 @pytest.mark.parametrize(
