@@ -35,7 +35,7 @@ from app.models import (
     Restriction,
     Source,
 )
-from app.schemas import CountryOut
+from app.schemas import BorderOut, CountryOut, SourceOut
 
 # Records per batch: one query (and a few for their citations) per batch. A batch of stored
 # documents is about half a megabyte, and what an export holds at once stays under 2 MB.
@@ -89,7 +89,7 @@ def rendered(outs: Iterable[BaseModel]) -> list[str]:
     return [out.model_dump_json() for out in outs]
 
 
-# --- sources --------------------------------------------------------------------------------
+# --- what exports read ----------------------------------------------------------------------------
 
 
 def documents(engine: Engine, list_filter: queries.ListFilter) -> Batches:
@@ -165,9 +165,8 @@ def facts(engine: Engine, *, disputed_only: bool = False) -> Batches:
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
         rows = queries.facts_after(session, disputed_only=disputed_only, after=after, limit=BATCH)
-        return rendered(presenters.facts(session, rows)), rows[-1].id if len(
-            rows
-        ) == BATCH else None
+        last = rows[-1].id if len(rows) == BATCH else None
+        return rendered(presenters.facts(session, rows)), last
 
     return in_batches(engine, fetch)
 
@@ -186,11 +185,11 @@ def countries(session: Session) -> list[CountryOut]:
     return [CountryOut(code=c.code, name=c.name, role=c.role) for c in queries.countries(session)]
 
 
-def borders(session: Session, country: str | None = None) -> list[BaseModel]:
-    return list(presenters.borders(session, queries.borders(session, country=country)))
+def borders(session: Session) -> list[BorderOut]:
+    return presenters.borders(session, queries.borders(session))
 
 
-def sources(session: Session) -> list[BaseModel]:
+def sources(session: Session) -> list[SourceOut]:
     return [presenters.source_out(source, n) for source, n in queries.sources(session)]
 
 

@@ -35,7 +35,8 @@ TEXT_TYPES = re.compile(rb"^(text/[^;]+|application/([a-z0-9.+-]+\+)?json|applic
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 READ_HEADERS = ["If-None-Match", "Accept", "Content-Type"]
-EXPOSED_HEADERS = ["ETag", "Cache-Control", "Retry-After"]
+# Link carries a CSV page's next cursor; Content-Disposition names a download.
+EXPOSED_HEADERS = ["ETag", "Cache-Control", "Retry-After", "Link", "Content-Disposition"]
 # What a curator's page sends with a write, and reads back from its answer.
 WRITE_HEADERS = ["Authorization", "If-Match", "Idempotency-Key"]
 WRITE_EXPOSED_HEADERS = ["Location", "Idempotent-Replayed"]

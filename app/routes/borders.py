@@ -24,8 +24,7 @@ def list_borders(
     country: CountryFilter,
     format_: FormatParam = None,
 ) -> Page[BorderOut] | Response:
-    """Every border between a NATO country and Russia or Belarus, with its status and facts
-    (JSON, or CSV without the facts: they are in the conflicts' and the export's)."""
+    """Every border between a NATO country and Russia or Belarus, with its status and facts."""
     rows = queries.borders(session, country=country)
     out = presenters.borders(session, rows)
     if wants_csv(request, format_):

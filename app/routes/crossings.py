@@ -74,7 +74,7 @@ class CrossingsQuery(ListQuery):
 async def list_crossings(
     request: Request, params: Annotated[CrossingsQuery, query_model(CrossingsQuery)]
 ) -> Response:
-    """Border checkpoints, each with its status, allowed traffic and provenance (JSON or CSV)."""
+    """Border checkpoints, each with its status, allowed traffic and provenance."""
     after = decode_cursor(params.cursor)
     country = await country_code(request, "country", params.country)
     neighbour = await country_code(request, "neighbour", params.neighbour)

@@ -19,8 +19,9 @@ VARY = {"Vary": "Accept"}
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "The list, as JSON, or as CSV for `Accept: text/csv` or `format=csv` "
-        "(one row per citation; the whole list, streamed, unless `limit` or `cursor` is given).",
+        "description": "The list as JSON, or as CSV for `Accept: text/csv` or `format=csv`: "
+        "a row per citation of each record (per record where records cite nothing), the "
+        "whole list, streamed, unless `limit` or `cursor` is given.",
     }
 }
 

@@ -60,8 +60,7 @@ class FortificationsQuery(ListQuery):
 async def list_fortifications(
     request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
-    """Fortification projects, including rejected ones, with figures and provenance (JSON or
-    CSV)."""
+    """Fortification projects, including rejected ones, with figures and provenance."""
     after = decode_cursor(params.cursor)
     country = await country_code(request, "country", params.country)
     list_filter = queries.fortification_filter(

@@ -63,8 +63,7 @@ class RestrictionsQuery(ListQuery):
 async def list_restrictions(
     request: Request, params: Annotated[RestrictionsQuery, query_model(RestrictionsQuery)]
 ) -> Response:
-    """Restrictions, each with the countries it applies to, its dates and provenance (JSON or
-    CSV).
+    """Restrictions, each with the countries it applies to, its dates and provenance.
 
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """

@@ -269,3 +269,17 @@ def test_a_database_that_is_down_is_a_503_before_anything_is_streamed(tmp_path: 
     for url in ("/v1/crossings?format=csv", "/v1/events?format=csv", "/v1/export.ndjson"):
         body = assert_problem(client.get(url), 503)
         assert body["title"] == "Database unavailable"
+
+
+def test_a_page_on_another_site_may_read_the_next_link_and_the_file_name(
+    client: TestClient,
+) -> None:
+    response = client.get(
+        "/v1/crossings?format=csv&limit=2", headers={"Origin": "https://map.example.org"}
+    )
+
+    exposed = {
+        h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+    }
+    assert {"link", "content-disposition"} <= exposed
+    assert response.headers["link"]
