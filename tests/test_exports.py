@@ -32,13 +32,15 @@ MEMORY_BOUND = 3 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def synthetic(databases: Databases) -> Engine:
-    """A store of 10,000 crossings, their events and restrictions (about 20 s to make)."""
+def synthetic(databases: Databases) -> Iterator[Engine]:
+    """A store of 10,000 crossings, their events and restrictions (about 20 s to make),
+    released when the module's tests are done."""
     url = databases.new_url()
     generate(url, CROSSINGS)
     engine = make_engine(url, pool_size=5)
     databases.engines.append(engine)
-    return engine
+    yield engine
+    databases.release(engine)
 
 
 @pytest.fixture(scope="module")
