@@ -13,6 +13,10 @@
 - The data version is a row every write bumps. A watcher thread reads it a few times a second,
   so a change made by any worker or host shows here within the poll interval; a change made
   in this process calls `invalidate()` at once.
+- Requests for the same key that arrive while its answer is being computed wait for that one
+  computation instead of each running their own (a burst of polls after a write costs one
+  query per distinct answer). A request that arrives after an invalidation never joins a
+  computation begun before it.
 HEAD is answered as GET without the body.
 """
 
@@ -20,7 +24,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
@@ -55,6 +59,15 @@ class Entry:
     etag: bytes
 
 
+@dataclass
+class Flight:
+    """An answer being computed; the requests for the same key wait for it."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    # The answer, when it was a 200 that may be kept; otherwise each waiter asks for its own.
+    entry: Entry | None = None
+
+
 class DataVersion:
     """The data version this process has seen, kept current by polling `read`."""
 
@@ -66,12 +79,24 @@ class DataVersion:
         self.value: int | None = None
         self.failing = False
         self._listeners: list[Callable[[], object]] = []
+        self._lock = threading.Lock()
+        # Counts `seen` calls: a read that overlapped one may predate it, and is dropped.
+        self._marks = 0
 
     def on_change(self, listener: Callable[[], object]) -> None:
         self._listeners.append(listener)
 
+    def seen(self, version: int) -> None:
+        """This process wrote `version` and has already emptied its cache for it: the next
+        poll need not do it again (each write would otherwise empty the cache twice)."""
+        with self._lock:
+            self.value = version
+            self._marks += 1
+
     def poll(self) -> None:
         """Read the version now; tell the listeners when it moved."""
+        with self._lock:
+            mark = self._marks
         try:
             current = self._read()
         except Exception as exc:  # noqa: BLE001 - a database outage must not stop the watcher
@@ -83,10 +108,12 @@ class DataVersion:
         if self.failing:
             log.warning("the data version is readable again")
             self.failing = False
-        if current != self.value:
+        with self._lock:
+            if self._marks != mark or current == self.value:
+                return
             self.value = current
-            for listener in self._listeners:
-                listener()
+        for listener in self._listeners:
+            listener()
 
     def start(self) -> None:
         self.poll()
@@ -110,6 +137,7 @@ class CacheStore:
         self.enabled = enabled
         self.max_bytes = max_bytes
         self.entries: dict[Key, Entry] = {}
+        self.flights: dict[Key, Flight] = {}
         self.size = 0
         # Bumped on every invalidation; an answer computed across one is not stored.
         self.generation = 0
@@ -123,6 +151,7 @@ class CacheStore:
         with self._lock:
             self.generation += 1
             self.entries = {}
+            self.flights = {}
             self.size = 0
             self.memo = {}
 
@@ -175,8 +204,11 @@ class ResponseCache:
                 accept = value.decode("latin-1")
         key = (scope["path"], scope["query_string"], has_origin, prefers_csv(accept))
         entry = self.store.entries.get(key)
+        if entry is None and (flight := self.store.flights.get(key)) is not None:
+            await flight.done.wait()
+            entry = flight.entry
         if entry is None:
-            entry = await self._compute(scope, receive, send, key, head=head)
+            entry = await self._lead(scope, receive, send, key, head=head)
             if entry is None:
                 return
         if if_none_match and matches(if_none_match, entry.etag):
@@ -191,6 +223,24 @@ class ResponseCache:
             return
         await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
         await send({"type": "http.response.body", "body": b"" if head else entry.body})
+
+    async def _lead(
+        self, scope: Scope, receive: Receive, send: Send, key: Key, *, head: bool
+    ) -> Entry | None:
+        """Compute the answer for `key`, with the requests that come meanwhile waiting for it."""
+        if not self.store.enabled or key[0] in UNCACHED_PATHS:
+            return await self._compute(scope, receive, send, key, head=head)
+        # The waiters asked before any invalidation that comes meanwhile (it empties
+        # `flights`), so this answer is as fresh for them as for the request computing it.
+        flight = Flight()
+        self.store.flights[key] = flight
+        try:
+            flight.entry = await self._compute(scope, receive, send, key, head=head)
+            return flight.entry
+        finally:
+            if self.store.flights.get(key) is flight:
+                del self.store.flights[key]
+            flight.done.set()
 
     async def _compute(
         self,

@@ -298,6 +298,17 @@ def refresh_tallies(session: Session) -> int:
     return changed
 
 
+# Where `bump_data_version` leaves the new version in `session.info`.
+DATA_VERSION = "borderstatus_data_version"
+
+
 def bump_data_version(session: Session) -> None:
-    """Tell every worker the data changed (they poll this row); call inside the write."""
-    session.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+    """Tell every worker the data changed (they poll this row); call inside the write.
+
+    The new version is left in `session.info[DATA_VERSION]`, so the worker that wrote can
+    mark it as seen once it has emptied its cache (`app.cache.DataVersion.seen`).
+    """
+    version = session.execute(
+        text("UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version")
+    ).scalar()
+    session.info[DATA_VERSION] = version

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -334,3 +335,142 @@ def test_a_head_of_a_streamed_answer_stops_the_application_after_the_headers() -
     assert answer.headers["content-type"] == "application/x-ndjson"
     assert answer.size == 0
     assert len(produced) <= 1, f"the app went on to make {len(produced)} chunks"
+
+
+# --- one computation per answer --------------------------------------------------------------
+
+
+def gated_app(calls: list[bytes], gate: anyio.Event, *, status: int = 200) -> Any:
+    """An app that notes each request's query string and answers once `gate` is set."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        calls.append(scope["query_string"])
+        n = len(calls)
+        await gate.wait()
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"answer": %d}' % n})
+
+    return app
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run until `condition()` holds, and then a little longer."""
+    with anyio.fail_after(5):
+        while not condition():
+            await anyio.sleep(0.001)
+    for _ in range(50):
+        await anyio.sleep(0)
+
+
+def test_requests_for_an_answer_being_computed_wait_for_it_instead_of_computing_it_again() -> None:
+    calls: list[bytes] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+
+    async def main() -> list[httpx.Response]:
+        gate = anyio.Event()
+        cache = ResponseCache(gated_app(calls, gate), store=store, max_age=5)
+        answers: list[httpx.Response] = []
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            async def get(url: str) -> None:
+                answers.append(await http.get(url))
+
+            async with anyio.create_task_group() as tasks:
+                for _ in range(10):
+                    tasks.start_soon(get, "/v1/crossings?country=LV")
+                tasks.start_soon(get, "/v1/crossings?country=EE")
+                await until(lambda: len(calls) == 2)
+                gate.set()
+        return answers
+
+    answers = anyio.run(main)
+    assert sorted(calls) == [b"country=EE", b"country=LV"]
+    by_url = {str(a.url): a for a in answers}
+    lv = [a for a in answers if a.url == by_url["http://test/v1/crossings?country=LV"].url]
+    assert len(lv) == 10 and {a.content for a in lv} == {lv[0].content}
+    assert all(a.status_code == 200 and a.headers["etag"] for a in answers)
+    assert by_url["http://test/v1/crossings?country=EE"].content != lv[0].content
+
+
+def test_a_request_after_an_invalidation_never_joins_a_computation_begun_before_it() -> None:
+    calls: list[bytes] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+
+    async def main() -> tuple[bytes, bytes, bytes]:
+        gate = anyio.Event()
+        cache = ResponseCache(gated_app(calls, gate), store=store, max_age=5)
+        found: dict[str, bytes] = {}
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            async def get(name: str) -> None:
+                found[name] = (await http.get("/v1/crossings?country=LV")).content
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(get, "before")
+                await until(lambda: len(calls) == 1)
+                store.invalidate()  # a write committed
+                tasks.start_soon(get, "after")
+                await until(lambda: len(calls) == 2)
+                gate.set()
+            found["later"] = (await http.get("/v1/crossings?country=LV")).content
+        return found["before"], found["after"], found["later"]
+
+    before, after, later = anyio.run(main)
+    assert before == b'{"answer": 1}'
+    assert after == later == b'{"answer": 2}'
+    assert len(calls) == 2, "the later request was answered from the cache"
+
+
+def test_requests_waiting_on_an_error_each_get_an_answer_of_their_own() -> None:
+    calls: list[bytes] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+
+    async def main() -> list[int]:
+        gate = anyio.Event()
+        cache = ResponseCache(gated_app(calls, gate, status=503), store=store, max_age=5)
+        statuses: list[int] = []
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            async def get() -> None:
+                statuses.append((await http.get("/v1/crossings?country=LV")).status_code)
+
+            async with anyio.create_task_group() as tasks:
+                for _ in range(3):
+                    tasks.start_soon(get)
+                await until(lambda: len(calls) == 1)
+                gate.set()
+        return statuses
+
+    assert anyio.run(main) == [503, 503, 503]
+    assert len(calls) == 3, "an error is not shared: each waiter asked the application"
+    assert store.entries == {}
+
+
+def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_does(
+    seeded_fresh_engine: Engine,
+) -> None:
+    url = "/v1/crossings?country=EE"
+    settings = {"data_version_poll_seconds": 3600}
+    other = writable_client(seeded_fresh_engine, **settings)
+    with writable_client(seeded_fresh_engine, **settings) as writer, other:
+        store: CacheStore = writer.app.state.cache  # type: ignore[attr-defined]
+        watcher: DataVersion = writer.app.state.data_version  # type: ignore[attr-defined]
+        assert writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+        closed = writer.get(url)
+        assert {c["id"]: c["status"] for c in closed.json()["data"]}["narva"] == "closed"
+
+        watcher.poll()  # reads the version this worker wrote
+        writer.get("/healthz")
+        assert any(key[0] == "/v1/crossings" for key in store.entries), "still cached"
+
+        reopen = {"status": "open", "citations": close_narva()["citations"]}
+        assert other.patch("/v1/crossings/narva", headers=auth(), json=reopen).is_success
+        watcher.poll()  # reads the version the other worker wrote
+        writer.get("/healthz")
+        assert not any(key[0] == "/v1/crossings" for key in store.entries)
+        statuses = {c["id"]: c["status"] for c in writer.get(url).json()["data"]}
+    assert statuses["narva"] == "open"

@@ -10,8 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app import curation, queries
+from app.cache import DataVersion
 from app.curation import Answer, Write
 from app.db import Database
+from app.documents import DATA_VERSION
 from app.problems import ProblemError
 from app.schemas import JSON_MEDIA_TYPE, Meta, Page, RevisionOut
 
@@ -47,14 +49,20 @@ async def run_write(
     write = Write(curator=curator, method=request.method, path=request.url.path)
     fingerprint = curation.request_hash(request.method, request.url.path, await request.body())
 
+    versions: list[int] = []
+
     def in_transaction(session: Session) -> Answer:
-        return curation.idempotent(
+        versions[:] = []
+        answer = curation.idempotent(
             session,
             write,
             key=idempotency_key,
             fingerprint=fingerprint,
             work=lambda: work(session, write),
         )
+        if (version := session.info.get(DATA_VERSION)) is not None:
+            versions.append(version)
+        return answer
 
     try:
         answer = await database.write(in_transaction)
@@ -68,6 +76,9 @@ async def run_write(
                 409, "Conflict", "A concurrent write changed the same record; GET it and retry."
             ) from exc
     request.app.state.cache.invalidate()
+    watcher: DataVersion | None = getattr(request.app.state, "data_version", None)
+    if watcher is not None and versions:
+        watcher.seen(versions[-1])
     return Response(
         answer.body, status_code=answer.status, headers=answer.headers, media_type=JSON_MEDIA_TYPE
     )
