@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,14 +34,27 @@ class Settings(BaseSettings):
     # How often each worker reads the data version: a change shows everywhere within this.
     data_version_poll_seconds: float = 0.25
     sqlite_busy_timeout_ms: int = 5000
+    # How long a write waits for its turn behind the other writes of its process before it
+    # answers 503 busy (it has changed nothing then).
+    write_wait_seconds: float = 10.0
+    # Python's thread switch interval while serving (its default is 0.005). A write runs in a
+    # worker thread while the event loop serves reads; each time the write's thread gives up
+    # the interpreter lock (every SQL statement), it waits up to this long to get it back, and
+    # it holds the database's write lock all the while (docs/reliability.md, Load).
+    switch_interval_seconds: float = Field(0.0005, gt=0)
     # Where `borderstatus serve` and `start` listen, and how many worker processes they run.
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
     # `borderstatus start` brings the store in line with seed_data/ before serving.
     seed_on_start: bool = True
-    # Also the size of the worker threadpool, so every thread can hold a connection.
+    # At least the number of worker threads, so every thread can hold a connection.
     db_pool_size: int = 40
+    # Threads for blocking work (sync routes, database reads that are not quick ones). Unset:
+    # 2 on SQLite, whose reads are CPU work under one interpreter lock, so more threads only
+    # make each other and the writes wait (docs/reliability.md, Load); db_pool_size on
+    # PostgreSQL, where a thread mostly waits on the network.
+    worker_threads: int | None = Field(None, ge=1)
     # How long a request waits for a database connection to open, or for one from the pool,
     # before it answers 503 (libpq's connect timeout has a floor of 2 seconds).
     db_connect_timeout_seconds: int = 2

@@ -8,6 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -148,9 +151,13 @@ class Database:
     sync dependency, and the session never touches the event loop.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, write_wait: float = 10.0) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
+        self.write_wait = write_wait
+        # Made on first use, inside the event loop that serves.
+        self._writers: anyio.Lock | None = None
+        self._write_thread: anyio.CapacityLimiter | None = None
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -203,7 +210,14 @@ class Database:
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction in a worker thread and commit it: when this
         returns, the write is durable (FastAPI would run a dependency's teardown only after
-        the response is sent, so the commit is here, not there)."""
+        the response is sent, so the commit is here, not there).
+
+        The writes of this process take turns, first come first served, before they take a
+        connection: the database takes one writer at a time anyway, and SQLite's busy
+        handler, which polls, lets a newcomer overtake a write that has waited for seconds.
+        A write that can't have its turn within `write_wait` seconds is refused as busy (a
+        503 with Retry-After), having changed nothing.
+        """
 
         def in_thread() -> T:
             with write_session(self.engine) as session:
@@ -211,7 +225,22 @@ class Database:
                 session.commit()
                 return result
 
-        return await run_in_threadpool(in_thread)
+        if self._writers is None:
+            self._writers = anyio.Lock()
+            self._write_thread = anyio.CapacityLimiter(1)
+        # Only the wait for a turn is bounded: a write that has begun runs to its end.
+        with anyio.move_on_after(self.write_wait) as waiting:
+            await self._writers.acquire()
+        if waiting.cancelled_caught:
+            raise sqlalchemy.exc.TimeoutError(
+                f"no turn to write within {self.write_wait:g} s: the other writes of this "
+                "process had it"
+            )
+        try:
+            # A thread of the writes' own: the reads can't keep a write waiting for one.
+            return await anyio.to_thread.run_sync(in_thread, limiter=self._write_thread)
+        finally:
+            self._writers.release()
 
 
 @dataclass(frozen=True)

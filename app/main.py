@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -100,16 +101,25 @@ class UTF8JSONResponse(JSONResponse):
     media_type = JSON_MEDIA_TYPE
 
 
+# Worker threads on SQLite unless WORKER_THREADS says otherwise (app.config).
+SQLITE_THREADS = 2
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Watch the data version while serving: a change anywhere empties this process's cache."""
     loop = asyncio.get_running_loop()
-    # One database connection for every worker thread, so no thread waits for a connection.
-    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.db_pool_size
+    settings: Settings = app.state.settings
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(settings.switch_interval_seconds)
+    threads = settings.worker_threads or (
+        SQLITE_THREADS if app.state.engine.dialect.name == "sqlite" else settings.db_pool_size
+    )
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     store: CacheStore = app.state.cache
     version = DataVersion(
         partial(queries.data_version, app.state.engine),
-        interval=app.state.settings.data_version_poll_seconds,
+        interval=settings.data_version_poll_seconds,
     )
     version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))
     app.state.data_version = version
@@ -117,6 +127,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     version.stop()
     app.state.engine.dispose()
+    sys.setswitchinterval(switch_interval)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -144,7 +155,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
-    app.state.database = Database(app.state.engine)
+    app.state.database = Database(app.state.engine, write_wait=settings.write_wait_seconds)
     app.state.cache = CacheStore(
         enabled=settings.response_cache, max_bytes=settings.response_cache_bytes
     )

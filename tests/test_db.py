@@ -3,16 +3,25 @@ waits its turn (busy timeout) instead of failing halfway through; and a session 
 when the database went away after its work was done."""
 
 import sqlite3
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import exc as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import close_quietly, make_engine, write_session
+from app.config import Settings
+from app.db import Database, close_quietly, make_engine, write_session
+from app.dberrors import BUSY, classify
+from app.main import create_app
 
 
 def test_a_write_session_holds_the_write_lock_from_its_start(tmp_path: Path) -> None:
@@ -76,3 +85,78 @@ def test_a_session_that_fails_to_close_for_another_reason_raises(
     monkeypatch.setattr(session, "close", close)
     with pytest.raises(sa.ProgrammingError):
         close_quietly(session)
+
+
+# --- writes take turns ----------------------------------------------------------------------
+
+
+def noting(order: list[str], name: str, pause: float = 0.0) -> Callable[[Session], str]:
+    def work(session: Session) -> str:
+        order.append(f"{name} begins")
+        session.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+        time.sleep(pause)
+        order.append(f"{name} ends")
+        return name
+
+    return work
+
+
+def test_the_writes_of_one_process_take_turns_in_the_order_they_came(fresh_engine: Engine) -> None:
+    database = Database(fresh_engine, write_wait=10)
+    order: list[str] = []
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(database.write, noting(order, "a", 0.3))
+            await anyio.sleep(0.05)
+            for name in "bcde":
+                tasks.start_soon(database.write, noting(order, name))
+                await anyio.sleep(0.01)
+
+    anyio.run(main)
+    assert order == [f"{name} {step}" for name in "abcde" for step in ("begins", "ends")]
+
+
+def test_a_write_that_gets_no_turn_in_time_is_refused_as_busy_and_changes_nothing(
+    fresh_engine: Engine,
+) -> None:
+    database = Database(fresh_engine, write_wait=0.1)
+    version = "SELECT version FROM data_version"
+    with fresh_engine.connect() as conn:
+        before = conn.execute(text(version)).scalar_one()
+    order: list[str] = []
+    refused: list[BaseException] = []
+
+    async def second() -> None:
+        await anyio.sleep(0.05)
+        try:
+            await database.write(noting(order, "b"))
+        except sa.TimeoutError as exc:
+            refused.append(exc)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(database.write, noting(order, "a", 0.5))
+            tasks.start_soon(second)
+
+    anyio.run(main)
+    assert order == ["a begins", "a ends"], "b never ran"
+    assert len(refused) == 1 and classify(refused[0]) is BUSY
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text(version)).scalar_one() == before + 1, "a's write alone"
+
+
+def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interval(
+    fresh_engine: Engine,
+) -> None:
+    before = sys.getswitchinterval()
+    sqlite = fresh_engine.dialect.name == "sqlite"
+    for settings, threads in [
+        (Settings(database_url=str(fresh_engine.url)), 2 if sqlite else 40),
+        (Settings(database_url=str(fresh_engine.url), worker_threads=7), 7),
+    ]:
+        with TestClient(create_app(settings, engine=fresh_engine)) as client:
+            limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+            assert limiter.total_tokens == threads
+            assert sys.getswitchinterval() == pytest.approx(settings.switch_interval_seconds)
+        assert sys.getswitchinterval() == pytest.approx(before)
