@@ -1,0 +1,89 @@
+"""The real service under uvicorn in a subprocess, for the tests that load it, stop it or
+kill it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from app.config import PROJECT_ROOT
+from tests.pgserver import free_port
+
+
+def wait_for(condition: Callable[[], object], deadline: float) -> float:
+    """Poll `condition()` until true; the seconds it took. Fails after `deadline` seconds."""
+    start = time.monotonic()
+    while True:
+        try:
+            if condition():
+                return time.monotonic() - start
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() - start > deadline:
+            raise AssertionError(f"not within {deadline} s")
+        time.sleep(0.05)
+
+
+class Service:
+    """`uvicorn app.main:create_app` on a free port with `env` added, its output in `log`."""
+
+    def __init__(self, env: Mapping[str, str], log: Path, *, start_deadline: float = 30) -> None:
+        self.env = {**os.environ, "LOG_LEVEL": "warning", **env}
+        self.log_path = log
+        self.start_deadline = start_deadline
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Service":
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
+                    *("--host", "127.0.0.1", "--port", str(self.port)),
+                    *("--log-level", "warning"),
+                ],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        ready = f"{self.base_url}/readyz"
+        wait_for(lambda: httpx.get(ready, timeout=1).status_code == 200, self.start_deadline)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no clean-up, as a crash or the OOM killer would."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def __enter__(self) -> "Service":
+        return self.start()
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.stop()
