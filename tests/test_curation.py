@@ -435,3 +435,26 @@ def test_an_optional_field_sent_as_null_is_cleared(writer: TestClient) -> None:
     )
     assert response.status_code == 200, response.text
     assert get_ok(writer, "/v1/crossings/narva")["notes"] is None
+
+
+def test_q_matches_a_summary_in_any_case_beyond_ascii(writer: TestClient) -> None:
+    summary = "ÄÖ probe: Straße closed at ÉTAPE Ņ"
+    for path, body in [
+        (
+            "/v1/restrictions",
+            {"kind": "entry", "countries": ["FI"], "status": "in_force"},
+        ),
+        (
+            "/v1/fortifications",
+            {"kind": "line", "countries": ["FI"], "neighbour": "RU", "status": "planned"},
+        ),
+    ]:
+        created = writer.post(
+            path,
+            headers=auth(),
+            json={**body, "summary": summary, "citations": cite(FINLAND_CLOSED)},
+        )
+        assert created.status_code == 201, created.text
+        for q in ("äö probe", "ÄÖ PROBE", "étape ņ", "straße"):
+            found = ids(get_ok(writer, path, q=q)["data"])
+            assert found == [created.json()["id"]], (path, q)
