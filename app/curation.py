@@ -675,7 +675,8 @@ def _effective(
 def _dates_follow_status(
     kind: Kind, status: str, effective: str, given: dict[str, Any]
 ) -> dict[str, Any]:
-    """The dates a new status implies, unless the curator gave them in the same write."""
+    """The dates a new status implies, field by field, unless the curator gave that field in
+    the same write (a note alone still gets the date it is about)."""
     implied: dict[str, Any] = {}
     if kind.name == "crossing":
         implied = {
@@ -689,8 +690,6 @@ def _dates_follow_status(
         implied = {"since": effective, "since_inferred": False, "since_note": None}
     elif status == "completed":
         implied = {"completion": effective, "completion_inferred": False, "completion_note": None}
-    if any(name in given for name in implied):
-        return given
     return {**implied, **given}
 
 

@@ -458,3 +458,27 @@ def test_q_matches_a_summary_in_any_case_beyond_ascii(writer: TestClient) -> Non
         for q in ("äö probe", "ÄÖ PROBE", "étape ņ", "straße"):
             found = ids(get_ok(writer, path, q=q)["data"])
             assert found == [created.json()["id"]], (path, q)
+
+
+def test_a_note_on_the_new_status_keeps_the_date_the_status_implies(writer: TestClient) -> None:
+    note = "Closed at midnight, local time."
+    body = close_narva(effective="2025-06-02", status_since_note=note)
+    changed = writer.patch("/v1/crossings/narva", headers=auth(), json=body)
+
+    assert changed.status_code == 200, changed.text
+    narva = changed.json()
+    assert (narva["status"], narva["status_since"], narva["status_since_note"]) == (
+        "closed",
+        "2025-06-02",
+        note,
+    )
+    assert narva["status_since_inferred"] is False
+    dated = writer.patch(
+        "/v1/crossings/narva",
+        headers=auth(),
+        json={"status": "open", "effective": "2025-07", "status_since": "2025-07-04"}
+        | {"citations": body["citations"]},
+    )
+    assert dated.status_code == 200, dated.text
+    assert dated.json()["status_since"] == "2025-07-04", "a date given wins over the implied one"
+    assert dated.json()["status_since_note"] is None
