@@ -21,6 +21,8 @@ from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
@@ -51,22 +53,9 @@ def make_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        connect_args: dict[str, Any] = {
-            "connect_timeout": connect_timeout,
-            "keepalives": 1,
-            "keepalives_idle": 10,
-            "keepalives_interval": 2,
-            "keepalives_count": 3,
-        }
-        if statement_timeout_ms:
-            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
         return create_engine(
             url,
-            pool_pre_ping=True,
-            pool_size=pool_size,
-            max_overflow=0,
-            pool_timeout=pool_timeout,
-            connect_args=connect_args,
+            **_postgres_options(pool_size, pool_timeout, connect_timeout, statement_timeout_ms),
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +87,50 @@ def make_engine(
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _postgres_options(
+    pool_size: int, pool_timeout: float, connect_timeout: int, statement_timeout_ms: int
+) -> dict[str, Any]:
+    connect_args: dict[str, Any] = {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+    }
+    if statement_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    return {
+        "pool_pre_ping": True,
+        "pool_size": pool_size,
+        "max_overflow": 0,
+        "pool_timeout": pool_timeout,
+        "connect_args": connect_args,
+    }
+
+
+def make_loop_reader(
+    url: str,
+    *,
+    pool_size: int = 40,
+    pool_timeout: float = 30.0,
+    connect_timeout: int = 10,
+    statement_timeout_ms: int = 0,
+) -> AsyncEngine | None:
+    """For PostgreSQL, an engine on psycopg's asyncio connections, for the quick reads an event
+    loop runs itself (see `Database.read`); None for SQLite, which needs none. It belongs to
+    the event loop that makes it, and must be disposed of there."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return None
+    # Autocommit: a read is one or two statements, and without a transaction around them each
+    # costs one round trip, with no BEGIN before and no ROLLBACK when the connection goes back.
+    return create_async_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+        **_postgres_options(pool_size, pool_timeout, connect_timeout, statement_timeout_ms),
+    )
 
 
 def _lower(value: object) -> object:
@@ -164,6 +197,8 @@ class Database:
         # Made on first use, inside the event loop that serves.
         self._writers: anyio.Lock | None = None
         self._write_thread: anyio.CapacityLimiter | None = None
+        # PostgreSQL's quick reads on the serving event loop (`make_loop_reader`), once serving.
+        self.loop_reader: AsyncEngine | None = None
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -178,11 +213,16 @@ class Database:
     async def read(self, work: Callable[[DBAPIConnection], T], *, quick: bool = False) -> T:
         """`work` on a pooled driver connection: for `PreparedQuery` reads.
 
-        `quick` says the reads are answered from an index and bounded by a page size. On
-        SQLite those run on the event loop: a WAL reader never waits for a writer, and such a
-        read takes tens of microseconds, less than the hop to a worker thread, which under
-        concurrent load also contends for the GIL (it halved the cold throughput, see
-        docs/performance.md). Everything else, and every PostgreSQL read, runs in a thread.
+        `quick` says the reads are answered from an index and bounded by a page size. Those
+        don't hop to a worker thread, which under concurrent load also contends for the
+        interpreter lock (it halved the cold throughput, see docs/performance.md):
+        - on SQLite they run on the event loop: a WAL reader never waits for a writer, and
+          such a read takes tens of microseconds, less than the hop;
+        - on PostgreSQL, once serving, they run on an asyncio connection of `loop_reader`, so
+          the loop serves other requests while the database answers. Each statement is
+          its own transaction there: a page and its total may straddle a write.
+        Everything else, and every read of an app that isn't serving (no lifespan), runs in
+        a worker thread.
         """
 
         dialect = self.engine.dialect
@@ -211,7 +251,31 @@ class Database:
 
         if quick and self.sqlite:
             return on_connection()
+        if quick and self.loop_reader is not None:
+            return await self._read_on_loop(self.loop_reader, work)
         return await run_in_threadpool(on_connection)
+
+    @staticmethod
+    async def _read_on_loop(reader: AsyncEngine, work: Callable[[DBAPIConnection], T]) -> T:
+        """`work` on an asyncio connection, on this event loop: it runs as plain code in a
+        greenlet, and each statement's wait is the loop's, so no thread is involved."""
+        dialect = reader.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        try:
+            connection = await reader.raw_connection()
+        except driver_error as exc:
+            raise DBAPIError.instance(None, None, exc, driver_error) from exc
+        try:
+            return await greenlet_spawn(work, connection.dbapi_connection)
+        except driver_error as exc:
+            lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                None, None, exc, driver_error, connection_invalidated=lost
+            ) from exc
+        finally:
+            await greenlet_spawn(connection.close)
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction in a worker thread and commit it: when this

@@ -20,7 +20,7 @@ from app import queries
 from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
-from app.db import Database, make_engine
+from app.db import Database, make_engine, make_loop_reader
 from app.limits import RequestBodyLimits
 from app.problems import install as install_problems
 from app.problems import problem_responses
@@ -124,7 +124,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))
     app.state.data_version = version
     version.start()
+    database: Database = app.state.database
+    database.loop_reader = make_loop_reader(
+        app.state.engine.url.render_as_string(hide_password=False),
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+    )
     yield
+    if database.loop_reader is not None:
+        await database.loop_reader.dispose()
+        database.loop_reader = None
     version.stop()
     app.state.engine.dispose()
     sys.setswitchinterval(switch_interval)

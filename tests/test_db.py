@@ -13,8 +13,8 @@ import anyio.to_thread
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -160,3 +160,27 @@ def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interva
             assert limiter.total_tokens == threads
             assert sys.getswitchinterval() == pytest.approx(settings.switch_interval_seconds)
         assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_a_serving_app_reads_postgresql_lists_on_its_event_loop_with_the_same_answers(
+    seeded_engine: Engine,
+) -> None:
+    if seeded_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's quick reads run on the event loop without an engine of their own")
+    settings = Settings(database_url=str(seeded_engine.url), response_cache=False)
+    urls = ["/v1/crossings?country=LV", "/v1/restrictions?country=NO", "/v1/crossings?limit=2"]
+    threaded = TestClient(create_app(settings, engine=seeded_engine))  # not serving: threads
+    expected = {url: threaded.get(url).content for url in urls}
+    checkouts: list[int] = []
+    app = create_app(settings, engine=seeded_engine)
+    with TestClient(app) as client:
+        reader = app.state.database.loop_reader
+        assert reader is not None
+        event.listen(reader.sync_engine, "checkout", lambda *_: checkouts.append(1))
+        answers = {url: client.get(url).content for url in urls}
+        cursor = client.get("/v1/crossings", params={"limit": 2}).json()["meta"]["next"]
+        second = client.get("/v1/crossings", params={"limit": 2, "cursor": cursor})
+    assert answers == expected
+    assert second.status_code == 200 and len(second.json()["data"]) == 2
+    assert len(checkouts) == len(urls) + 2, "each list page read on the loop's own connections"
+    assert app.state.database.loop_reader is None, "disposed of when serving ends"

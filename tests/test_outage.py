@@ -42,11 +42,22 @@ OUTAGE_SECONDS = 4.0
 # parameters the endpoints know), so it reaches the database; CACHED is answered from memory
 # once warm.
 UNCACHED = [
-    "/v1/crossings?country=LV&q=narva{}",
-    "/v1/restrictions?country=NO&q=visa{}",
-    "/v1/search?q=fence+w{}",
-    "/v1/fortifications?q=fence{}",
+    "/v1/crossings?country=LV&q=narva{n}",
+    "/v1/restrictions?country=NO&q=visa{n}",
+    "/v1/search?q=fence+w{n}",
+    "/v1/fortifications?q=fence{n}",
+    # An indexed list page: read on the event loop's own connections, not in a thread.
+    "/v1/crossings?country={country}&limit={limit}",
 ]
+COUNTRIES = ["NO", "FI", "EE", "LV", "LT", "PL"]
+
+
+def uncached(n: int) -> str:
+    """The n-th uncached URL: none repeats within 6 × 500 rounds of UNCACHED."""
+    k = n // len(UNCACHED)
+    return UNCACHED[n % len(UNCACHED)].format(
+        n=n, country=COUNTRIES[k % len(COUNTRIES)], limit=1 + (k // len(COUNTRIES)) % 500
+    )
 CACHED = "/v1/countries/LV"
 REFERENCE = ["/v1/crossings", "/v1/borders", "/v1/conflicts", "/v1/events", "/v1/sources"]
 
@@ -87,8 +98,8 @@ class Load:
         with httpx.Client(base_url=self.base_url, timeout=HANG_SECONDS) as client:
             while not self._stop.is_set():
                 n = next(self._counter)
-                cached = n % 5 == 0
-                url = CACHED if cached else UNCACHED[n % len(UNCACHED)].format(n)
+                cached = n % 6 == 0  # n % 5 picks among all of UNCACHED otherwise
+                url = CACHED if cached else uncached(n)
                 sent = time.monotonic()
                 try:
                     response = client.get(url)
