@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic_settings import BaseSettings
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
 from app.config import PROJECT_ROOT, Settings
@@ -112,6 +112,15 @@ class Databases:
             for name in self.created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """The number of rows in each table of `engine`'s database."""
+    with engine.connect() as conn:
+        return {
+            table: conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+            for table in inspect(conn).get_table_names()
+        }
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

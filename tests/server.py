@@ -13,6 +13,9 @@ from types import TracebackType
 import httpx
 
 from app.config import PROJECT_ROOT
+from app.db import make_engine, migrate
+from app.seed import seed
+from tests.conftest import SEED_DIR, TOKENS
 from tests.pgserver import free_port
 
 
@@ -28,6 +31,26 @@ def wait_for(condition: Callable[[], object], deadline: float) -> float:
         if time.monotonic() - start > deadline:
             raise AssertionError(f"not within {deadline} s")
         time.sleep(0.05)
+
+
+def seeded_sqlite(path: Path) -> Path:
+    """A SQLite store at `path`, migrated and seeded from seed_data/."""
+    url = f"sqlite:///{path}"
+    migrate(url)
+    engine = make_engine(url, pool_size=1)
+    seed(engine, SEED_DIR)
+    engine.dispose()
+    return path
+
+
+def curated(store: Path) -> dict[str, str]:
+    """The environment of a service on the SQLite `store` that takes alice's writes, at any
+    rate."""
+    return {
+        "DATABASE_URL": f"sqlite:///{store}",
+        "CURATOR_TOKENS": f"alice:{TOKENS['alice']}",
+        "WRITE_RATE_LIMIT": "100000/minute",
+    }
 
 
 class Service:

@@ -18,18 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.db import make_engine, migrate
-from app.seed import seed
 from tests import figures
-from tests.conftest import SEED_DIR, TOKENS
-from tests.server import Service
-from tests.writes import FINLAND_CLOSED, cite
+from tests.server import Service, curated, seeded_sqlite
+from tests.writes import FINLAND_CLOSED, auth, cite
 
 pytestmark = pytest.mark.fault
 
 KILLS = 20
 WRITERS = 4
-HEADERS = {"Authorization": f"Bearer {TOKENS['alice']}"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class Write:
             "citations": cite(FINLAND_CLOSED),
         }
         return http.post(
-            "/v1/crossings", json=body, headers={**HEADERS, "Idempotency-Key": self.key}
+            "/v1/crossings", json=body, headers={**auth(), "Idempotency-Key": self.key}
         )
 
 
@@ -86,22 +82,11 @@ class Stream:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("crash") / "borderstatus.db"
-    url = f"sqlite:///{path}"
-    migrate(url)
-    engine = make_engine(url, pool_size=1)
-    seed(engine, SEED_DIR)
-    engine.dispose()
-    return path
+    return seeded_sqlite(tmp_path_factory.mktemp("crash") / "borderstatus.db")
 
 
 def service_on(store: Path) -> Service:
-    env = {
-        "DATABASE_URL": f"sqlite:///{store}",
-        "CURATOR_TOKENS": f"alice:{TOKENS['alice']}",
-        "WRITE_RATE_LIMIT": "100000/minute",
-    }
-    return Service(env, store.with_name("uvicorn.log"))
+    return Service(curated(store), store.with_name("uvicorn.log"))
 
 
 def crash_state(store: Path) -> tuple[str, dict[str, int], dict[str, int]]:

@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tests.asgi import call
+from tests.conftest import row_counts
 from tests.routes.checks import assert_problem, get_ok, ids, walk
 from tests.test_main import openapi_schema
 from tests.writes import NARVA_CLOSURE, auth, cite, new_crossing
@@ -88,14 +89,6 @@ def url_with(path: str, location: str, name: str, value: str) -> tuple[str, dict
     if path == "/v1/search" and name != "q":
         params["q"] = "fence"
     return url, params
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            table: conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            for table in inspect(conn).get_table_names()
-        }
 
 
 def assert_safe(status: int, headers: dict[str, str], body: bytes) -> None:

@@ -26,13 +26,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.db import make_engine, migrate
-from app.seed import seed
 from bench.run import OK, parse_wrk
 from tests import figures
-from tests.conftest import SEED_DIR, TOKENS
-from tests.server import Service
-from tests.writes import FINLAND_CLOSED, NARVA_CLOSURE, cite
+from tests.server import Service, curated, seeded_sqlite
+from tests.writes import FINLAND_CLOSED, NARVA_CLOSURE, auth, cite
 
 pytestmark = pytest.mark.load
 
@@ -52,7 +49,6 @@ READS = [
     "/v1/countries/FI",
 ]
 LUA = Path(__file__).with_name("load_reads.lua")
-HEADERS = {"Authorization": f"Bearer {TOKENS['alice']}"}
 
 
 @dataclass
@@ -78,23 +74,12 @@ def wrk() -> str:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("load") / "borderstatus.db"
-    url = f"sqlite:///{path}"
-    migrate(url)
-    engine = make_engine(url, pool_size=1)
-    seed(engine, SEED_DIR)
-    engine.dispose()
-    return path
+    return seeded_sqlite(tmp_path_factory.mktemp("load") / "borderstatus.db")
 
 
 @pytest.fixture(scope="module")
 def service(store: Path) -> Iterator[Service]:
-    env = {
-        "DATABASE_URL": f"sqlite:///{store}",
-        "CURATOR_TOKENS": f"alice:{TOKENS['alice']}",
-        "WRITE_RATE_LIMIT": "100000/minute",
-    }
-    with Service(env, store.with_name("uvicorn.log")) as running:
+    with Service(curated(store), store.with_name("uvicorn.log")) as running:
         yield running
 
 
@@ -128,7 +113,10 @@ async def write(client: httpx.AsyncClient, n: int, created: list[str], tally: Ta
     sent = time.monotonic()
     try:
         response = await client.request(
-            method, url, json=body, headers={**HEADERS, "Idempotency-Key": str(uuid.uuid4())}
+            method,
+            url,
+            json=body,
+            headers={**auth(), "Idempotency-Key": str(uuid.uuid4())},
         )
     except httpx.HTTPError as exc:
         tally.errors.append(f"{method} {url}: {exc!r}")

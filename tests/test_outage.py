@@ -11,8 +11,6 @@ itself only bounds them loosely, as a hang would break them.
 import itertools
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +18,15 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from app.config import PROJECT_ROOT
 from app.db import make_engine, migrate
 from app.seed import seed
 from tests import figures
-from tests.conftest import SEED_DIR
-from tests.pgserver import PrivatePostgres, free_port, server_binaries
+from tests.conftest import SEED_DIR, row_counts
+from tests.pgserver import PrivatePostgres, server_binaries
+from tests.server import Service, wait_for
 
 pytestmark = [pytest.mark.fault, pytest.mark.load]
 
@@ -58,6 +56,8 @@ def uncached(n: int) -> str:
     return UNCACHED[n % len(UNCACHED)].format(
         n=n, country=COUNTRIES[k % len(COUNTRIES)], limit=1 + (k // len(COUNTRIES)) % 500
     )
+
+
 CACHED = "/v1/countries/LV"
 REFERENCE = ["/v1/crossings", "/v1/borders", "/v1/conflicts", "/v1/events", "/v1/sources"]
 
@@ -156,62 +156,9 @@ def service(
 ) -> Iterator[str]:
     """The service under uvicorn, on the private server; its base URL."""
     url, _engine = database
-    port = free_port()
-    log = (tmp_path_factory.mktemp("outage") / "uvicorn.log").open("w")
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "warning"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200, 30)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def wait_for(condition: "object", deadline: float) -> float:
-    """Poll `condition()` until true; the seconds it took. Fails after `deadline` seconds."""
-    start = time.monotonic()
-    while True:
-        try:
-            if condition():  # type: ignore[operator]
-                return time.monotonic() - start
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() - start > deadline:
-            raise AssertionError(f"not within {deadline} s")
-        time.sleep(0.05)
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            table: conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-            for table in inspect(conn).get_table_names()
-        }
+    log = tmp_path_factory.mktemp("outage") / "uvicorn.log"
+    with Service({"DATABASE_URL": url}, log) as running:
+        yield running.base_url
 
 
 def test_postgresql_stops_under_load_and_the_service_recovers_by_itself(
