@@ -20,8 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, create_engine
 
@@ -183,6 +184,23 @@ def write_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def as_sqlalchemy_error(
+    dialect: Dialect, error: Any, connection: PoolProxiedConnection | None = None
+) -> StatementError:
+    """A driver's `error` as SQLAlchemy raises it on every other path, so that a database that
+    is down or busy answers a 503 (app.problems); a `connection` it found lost is dropped from
+    the pool."""
+    lost = connection is not None and dialect.is_disconnect(
+        error, connection.dbapi_connection, None
+    )
+    if lost and connection is not None:
+        connection.invalidate(error)
+    wrapped: StatementError = DBAPIError.instance(
+        None, None, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
+    )
+    return wrapped
+
+
 class Database:
     """Runs a piece of sync database work in a worker thread, with a session of its own.
 
@@ -229,22 +247,14 @@ class Database:
         driver_error = dialect.loaded_dbapi.Error
 
         def on_connection() -> T:
-            # Driver errors are raised as SQLAlchemy's, as on every other path, so that a
-            # database that is down or busy answers a 503 (app.problems); a lost connection
-            # is dropped from the pool.
             try:
                 connection = self.engine.raw_connection()
             except driver_error as exc:
-                raise DBAPIError.instance(None, None, exc, driver_error) from exc
+                raise as_sqlalchemy_error(dialect, exc) from exc
             try:
                 return work(connection.driver_connection)  # type: ignore[arg-type]
             except driver_error as exc:
-                lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
-                if lost:
-                    connection.invalidate(exc)
-                raise DBAPIError.instance(
-                    None, None, exc, driver_error, connection_invalidated=lost
-                ) from exc
+                raise as_sqlalchemy_error(dialect, exc, connection) from exc
             finally:
                 # Back to the pool, which rolls back whatever the read opened.
                 connection.close()
@@ -264,16 +274,11 @@ class Database:
         try:
             connection = await reader.raw_connection()
         except driver_error as exc:
-            raise DBAPIError.instance(None, None, exc, driver_error) from exc
+            raise as_sqlalchemy_error(dialect, exc) from exc
         try:
             return await greenlet_spawn(work, connection.dbapi_connection)
         except driver_error as exc:
-            lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                None, None, exc, driver_error, connection_invalidated=lost
-            ) from exc
+            raise as_sqlalchemy_error(dialect, exc, connection) from exc
         finally:
             await greenlet_spawn(connection.close)
 
