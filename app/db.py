@@ -126,11 +126,12 @@ def make_loop_reader(
         return None
     # Autocommit: a read is one or two statements, and without a transaction around them each
     # costs one round trip, with no BEGIN before and no ROLLBACK when the connection goes back.
+    # No pre-ping, another round trip: a read that finds its connection dead is tried again
+    # (`Database._read_on_loop`).
+    options = _postgres_options(pool_size, pool_timeout, connect_timeout, statement_timeout_ms)
+    options["pool_pre_ping"] = False
     return create_async_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        pool_reset_on_return=None,
-        **_postgres_options(pool_size, pool_timeout, connect_timeout, statement_timeout_ms),
+        url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
     )
 
 
@@ -271,16 +272,24 @@ class Database:
         greenlet, and each statement's wait is the loop's, so no thread is involved."""
         dialect = reader.dialect
         driver_error = dialect.loaded_dbapi.Error
-        try:
-            connection = await reader.raw_connection()
-        except driver_error as exc:
-            raise as_sqlalchemy_error(dialect, exc) from exc
-        try:
-            return await greenlet_spawn(work, connection.dbapi_connection)
-        except driver_error as exc:
-            raise as_sqlalchemy_error(dialect, exc, connection) from exc
-        finally:
-            await greenlet_spawn(connection.close)
+        for attempt in range(2):
+            try:
+                connection = await reader.raw_connection()
+            except driver_error as exc:
+                raise as_sqlalchemy_error(dialect, exc) from exc
+            try:
+                return await greenlet_spawn(work, connection.dbapi_connection)
+            except driver_error as exc:
+                error = as_sqlalchemy_error(dialect, exc, connection)
+                if attempt or not error.connection_invalidated:
+                    raise error from exc
+            finally:
+                await greenlet_spawn(connection.close)
+            # The connection had died since its last use, the server most likely restarted:
+            # the others in the pool are as old. A read changes nothing, so it is tried
+            # again, once, on a new connection.
+            await reader.dispose()
+        raise AssertionError("unreachable")
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction in a worker thread and commit it: when this

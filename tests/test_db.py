@@ -184,3 +184,26 @@ def test_a_serving_app_reads_postgresql_lists_on_its_event_loop_with_the_same_an
     assert second.status_code == 200 and len(second.json()["data"]) == 2
     assert len(checkouts) == len(urls) + 2, "each list page read on the loop's own connections"
     assert app.state.database.loop_reader is None, "disposed of when serving ends"
+
+
+def test_a_list_read_whose_connection_died_is_tried_again_on_a_new_one(
+    seeded_engine: Engine,
+) -> None:
+    if seeded_engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL's loop reads keep connections that a server restart kills")
+    settings = Settings(database_url=str(seeded_engine.url), response_cache=False)
+    urls = ["/v1/crossings?country=LV", "/v1/restrictions?country=NO"]
+    with TestClient(create_app(settings, engine=seeded_engine)) as client:
+        before = {url: client.get(url).content for url in urls}
+        # As a restart would: every other connection to this database is closed by the server.
+        with seeded_engine.connect() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        assert killed >= 1
+        after = {url: client.get(url) for url in urls}
+    assert {url: a.status_code for url, a in after.items()} == dict.fromkeys(urls, 200)
+    assert {url: a.content for url, a in after.items()} == before
