@@ -115,10 +115,16 @@ class StatusChange(Body):
     )
 
 
+ALIASES = (
+    "Other names the crossing is found by. Served sorted, each once; one equal to the name or "
+    "the counterpart is left out, as those are found already."
+)
+
+
 class CrossingCreate(Body):
     name: Name
     counterpart: Name | None = None
-    aliases: list[Name] = Field(default=[], max_length=50)
+    aliases: list[Name] = Field(default=[], max_length=50, description=ALIASES)
     country: CountryCode
     neighbour: CountryCode
     status: CrossingStatus
@@ -138,7 +144,7 @@ class CrossingPatch(StatusChange):
 
     name: Name | None = None
     counterpart: Name | None = None
-    aliases: list[Name] | None = Field(default=None, max_length=50)
+    aliases: list[Name] | None = Field(default=None, max_length=50, description=ALIASES)
     country: CountryCode | None = None
     neighbour: CountryCode | None = None
     status: CrossingStatus | None = None

@@ -482,3 +482,18 @@ def test_a_note_on_the_new_status_keeps_the_date_the_status_implies(writer: Test
     assert dated.status_code == 200, dated.text
     assert dated.json()["status_since"] == "2025-07-04", "a date given wins over the implied one"
     assert dated.json()["status_since_note"] is None
+
+
+def test_aliases_are_served_sorted_each_once_without_the_name_or_counterpart(
+    writer: TestClient,
+) -> None:
+    body = new_crossing(aliases=["Vaalimaa", "b", "Torfyanovka", "A", "b", "Vaalimaa raja"])
+    created = writer.post("/v1/crossings", headers=auth(), json=body)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["aliases"] == ["A", "Vaalimaa raja", "b"]
+    assert get_ok(writer, f"/v1/crossings/{created.json()['id']}")["aliases"] == [
+        "A",
+        "Vaalimaa raja",
+        "b",
+    ]
