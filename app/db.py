@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -202,6 +202,25 @@ def as_sqlalchemy_error(
     return wrapped
 
 
+def read_once(engine: Engine, work: Callable[[DBAPIConnection], T], *, facade: bool = False) -> T:
+    """`work` on a connection from `engine`'s pool: the driver's own, or with `facade` the
+    DBAPI connection SQLAlchemy wraps around it (an asyncio driver's sync face)."""
+    dialect = engine.dialect
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except driver_error as exc:
+        raise as_sqlalchemy_error(dialect, exc) from exc
+    try:
+        driver = connection.dbapi_connection if facade else connection.driver_connection
+        return work(driver)  # type: ignore[arg-type]
+    except driver_error as exc:
+        raise as_sqlalchemy_error(dialect, exc, connection) from exc
+    finally:
+        # Back to the pool, which rolls back whatever the read opened.
+        connection.close()
+
+
 class Database:
     """Runs a piece of sync database work in a worker thread, with a session of its own.
 
@@ -244,52 +263,29 @@ class Database:
         a worker thread.
         """
 
-        dialect = self.engine.dialect
-        driver_error = dialect.loaded_dbapi.Error
-
-        def on_connection() -> T:
-            try:
-                connection = self.engine.raw_connection()
-            except driver_error as exc:
-                raise as_sqlalchemy_error(dialect, exc) from exc
-            try:
-                return work(connection.driver_connection)  # type: ignore[arg-type]
-            except driver_error as exc:
-                raise as_sqlalchemy_error(dialect, exc, connection) from exc
-            finally:
-                # Back to the pool, which rolls back whatever the read opened.
-                connection.close()
-
         if quick and self.sqlite:
-            return on_connection()
+            return read_once(self.engine, work)
         if quick and self.loop_reader is not None:
             return await self._read_on_loop(self.loop_reader, work)
-        return await run_in_threadpool(on_connection)
+        return await run_in_threadpool(read_once, self.engine, work)
 
     @staticmethod
     async def _read_on_loop(reader: AsyncEngine, work: Callable[[DBAPIConnection], T]) -> T:
-        """`work` on an asyncio connection, on this event loop: it runs as plain code in a
-        greenlet, and each statement's wait is the loop's, so no thread is involved."""
-        dialect = reader.dialect
-        driver_error = dialect.loaded_dbapi.Error
-        for attempt in range(2):
-            try:
-                connection = await reader.raw_connection()
-            except driver_error as exc:
-                raise as_sqlalchemy_error(dialect, exc) from exc
-            try:
-                return await greenlet_spawn(work, connection.dbapi_connection)
-            except driver_error as exc:
-                error = as_sqlalchemy_error(dialect, exc, connection)
-                if attempt or not error.connection_invalidated:
-                    raise error from exc
-            finally:
-                await greenlet_spawn(connection.close)
-            # The connection had died since its last use, the server most likely restarted:
-            # the others in the pool are as old. A read changes nothing, so it is tried
-            # again, once, on a new connection.
-            await reader.dispose()
-        raise AssertionError("unreachable")
+        """`work` on an asyncio connection, on this event loop: taking the connection, the
+        work and giving it back run as plain code in one greenlet, and each wait for the
+        database is the loop's, so no thread is involved."""
+        # The sync facade of the asyncio connections: their statements wait in the greenlet.
+        once = partial(read_once, reader.sync_engine, work, facade=True)
+        try:
+            return await greenlet_spawn(once)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        # The connection had died since its last use, the server most likely restarted: the
+        # others in the pool are as old. A read changes nothing, so it is tried again, once,
+        # on a new connection.
+        await reader.dispose()
+        return await greenlet_spawn(once)
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a write transaction in a worker thread and commit it: when this
