@@ -18,17 +18,11 @@ class Answer:
     read: int
 
 
-def call(
-    app: ASGIApp,
-    method: str,
-    path: str,
-    *,
-    query_string: bytes = b"",
-    headers: Sequence[tuple[str, str]] = (),
-    chunks: Sequence[bytes] = (),
-) -> Answer:
-    """One request to `app`, its body sent as `chunks` (one receive() each)."""
-    scope: dict[str, Any] = {
+def http_scope(
+    method: str, path: str, query_string: bytes, headers: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """The scope a server hands the app for one HTTP request."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -43,6 +37,19 @@ def call(
         "headers": [(b"host", b"testserver")]
         + [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
     }
+
+
+def call(
+    app: ASGIApp,
+    method: str,
+    path: str,
+    *,
+    query_string: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (),
+    chunks: Sequence[bytes] = (),
+) -> Answer:
+    """One request to `app`, its body sent as `chunks` (one receive() each)."""
+    scope = http_scope(method, path, query_string, headers)
     pending = list(chunks) or [b""]
     read = 0
     sent: list[Message] = []
@@ -93,21 +100,7 @@ def stream(
 ) -> Streamed:
     """One request to `app`, handing each body message to `on_body` as it comes (as a server
     would write it to the socket), so a long answer is never held whole here."""
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 50000),
-        "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query_string,
-        "headers": [(b"host", b"testserver")]
-        + [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-    }
+    scope = http_scope(method, path, query_string, headers)
     answer = Streamed(status=0, headers={}, chunks=0, size=0)
     requested = False
 
