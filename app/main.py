@@ -1,6 +1,7 @@
 """The application factory."""
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -132,7 +133,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
+    # What exists now (modules, classes, routes, models, engines) lives as long as the process.
+    # Frozen, the cyclic collector no longer walks it: under concurrent load the objects of the
+    # requests in flight reach the oldest generation, whose collections then come often, and
+    # each walked all of this (see docs/performance.md).
+    gc.collect()
+    gc.freeze()
     yield
+    gc.unfreeze()
     if database.loop_reader is not None:
         await database.loop_reader.dispose()
         database.loop_reader = None

@@ -2,6 +2,7 @@
 waits its turn (busy timeout) instead of failing halfway through; and a session closes cleanly
 when the database went away after its work was done."""
 
+import gc
 import sqlite3
 import sys
 import time
@@ -160,6 +161,20 @@ def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interva
             assert limiter.total_tokens == threads
             assert sys.getswitchinterval() == pytest.approx(settings.switch_interval_seconds)
         assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_serving_keeps_what_start_up_made_out_of_the_collector_until_shutdown(
+    fresh_engine: Engine,
+) -> None:
+    """Full collections under load walked every object the app made before serving (see
+    docs/performance.md): those are frozen while it serves, and given back when it stops."""
+    app = create_app(Settings(database_url=str(fresh_engine.url)), engine=fresh_engine)
+    made_before = app.router
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0
+        assert not any(tracked is made_before for tracked in gc.get_objects())
+    assert gc.get_freeze_count() == 0
+    assert any(tracked is made_before for tracked in gc.get_objects())
 
 
 def test_a_serving_app_reads_postgresql_lists_on_its_event_loop_with_the_same_answers(
