@@ -27,7 +27,7 @@ from app import presenters, queries
 from app.articles import SentenceSpan
 from app.cache import etag_of
 from app.dates import parse_partial, period_start
-from app.documents import Changes, refresh_derived, render
+from app.documents import Changes, refresh_derived, render, tally_groups
 from app.ingest import ingest_article
 from app.models import (
     AuditEntry,
@@ -559,6 +559,7 @@ def update_record(
             headers={"ETag": current},
         )
     before = _state(session, kind, row)
+    counted_before = tally_groups(session, [(kind.name, record_id)])
     cited = resolve_citations(session, payload.citations)
     given = payload.model_dump(include=set(payload.model_fields_set) - WRITE_FIELDS)
     values = _current_values(session, kind, row) | given
@@ -598,6 +599,7 @@ def update_record(
     changes = Changes(
         records=frozenset({(kind.name, record_id)}),
         events=frozenset(e.id for e in events),
+        counted_before=counted_before,
     )
     refresh_derived(session, changes)
     after = _state(session, kind, row)

@@ -17,7 +17,7 @@ from typing import Any
 
 from anyascii import anyascii
 from pydantic import BaseModel
-from sqlalchemy import func, text
+from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,8 @@ from app.models import (
 )
 
 Documented = Crossing | Restriction | Fortification
+# (record type, the values of its group's columns): see `Tally`.
+TallyGroup = tuple[str, tuple[str, ...]]
 Presenter = Callable[[Session, Sequence[Any]], Sequence[BaseModel]]
 
 # Models are typed loosely: SQLModel gives a union of table classes no common `select` type.
@@ -64,6 +66,9 @@ class Changes:
     # The seeder: it rewrote rows anywhere, so every stored document is compared.
     everything: bool = False
     rows_changed: bool = False
+    # The tally groups the records counted in before the write (`tally_groups`): a record
+    # that moved out of a group must leave its count.
+    counted_before: frozenset[TallyGroup] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.records or self.events or self.sources or self.rows_changed)
@@ -77,26 +82,23 @@ class Refreshed:
     tallies: int
 
 
-TALLIED = frozenset({"crossing", "restriction"})
-
-
 def refresh_derived(session: Session, changes: Changes) -> Refreshed:
     """Bring the derived data in line after a write, in its transaction, and tell every
     worker the data changed.
 
     Only what `changes` names is rebuilt (a write touches a few records; the whole store can
     hold 100k). The seeder passes `everything`; its search documents are part of its plan.
-    The tallies are recounted whenever a crossing or restriction may have changed: one
-    grouped count per table.
+    The tallies are recounted in the groups the records count in now or did before
+    (`Changes.counted_before`), so a write's recount is bounded by its groups, not the store.
     """
     if changes.everything:
         rebuilt = refresh_documents(session)
+        tallied = refresh_tallies(session)
     else:
         rebuilt = refresh_documents_of(session, changes.records)
         upsert_search_documents(session, _search_documents_of(session, changes))
-    tallied = 0
-    if changes.everything or any(kind in TALLIED for kind, _id in changes.records):
-        tallied = refresh_tallies(session)
+        groups = changes.counted_before | tally_groups(session, changes.records)
+        tallied = refresh_tallies(session, groups) if groups else 0
     if changes or rebuilt or tallied:
         bump_data_version(session)
     return Refreshed(rebuilt, tallied)
@@ -234,55 +236,107 @@ def fill_missing(session: Session, model: Any, page: Sequence[tuple[str, str | N
     return [doc if doc is not None else built[record_id] for record_id, doc in page]
 
 
-def _crossing_tallies(session: Session) -> dict[tuple[str, ...], int]:
+def _in_groups(columns: Sequence[Any], groups: Iterable[tuple[str, ...]]) -> ColumnElement[bool]:
+    """Rows whose `columns` hold the values of one of `groups`."""
+    return or_(*(and_(*(c == v for c, v in zip(columns, g, strict=True))) for g in groups))
+
+
+def _crossing_tallies(
+    session: Session, where: Sequence[ColumnElement[bool]]
+) -> dict[tuple[str, ...], int]:
     side = (col(Crossing.country), col(Crossing.neighbour), col(Crossing.status))
     tallies: dict[tuple[str, ...], int] = {}
     for country, neighbour, status, n in session.execute(
-        sa_select(*side, func.count()).group_by(*side)
+        sa_select(*side, func.count()).where(*where).group_by(*side)
     ):
         tallies[(country, neighbour, status, "")] = n
     by_mode = (*side, col(CrossingTraffic.mode))
     for country, neighbour, status, mode, n in session.execute(
         sa_select(*by_mode, func.count())
         .join(CrossingTraffic, col(CrossingTraffic.crossing_id) == col(Crossing.id))
+        .where(*where)
         .group_by(*by_mode)
     ):
         tallies[(country, neighbour, status, mode)] = n
     return tallies
 
 
-def _restriction_tallies(session: Session) -> dict[tuple[str, ...], int]:
+def _restriction_tallies(
+    session: Session, where: Sequence[ColumnElement[bool]]
+) -> dict[tuple[str, ...], int]:
     what = (col(Restriction.kind), col(Restriction.status))
     tallies: dict[tuple[str, ...], int] = {}
-    for kind, status, n in session.execute(sa_select(*what, func.count()).group_by(*what)):
+    for kind, status, n in session.execute(
+        sa_select(*what, func.count()).where(*where).group_by(*what)
+    ):
         tallies[("", kind, status)] = n
     by_country = (col(RestrictionCountry.country), *what)
     for country, kind, status, n in session.execute(
         sa_select(*by_country, func.count())
         .join(RestrictionCountry, col(RestrictionCountry.restriction_id) == col(Restriction.id))
+        .where(*where)
         .group_by(*by_country)
     ):
         tallies[(country, kind, status)] = n
     return tallies
 
 
-TALLIES: list[tuple[Any, Callable[[Session], dict[tuple[str, ...], int]]]] = [
-    (CrossingTally, _crossing_tallies),
-    (RestrictionTally, _restriction_tallies),
+@dataclass(frozen=True)
+class Tally:
+    """A tally table: the records it counts (`count` of those matching a filter), and the
+    columns of a group, which one recount covers (the record's, and the tally rows' of the
+    same name)."""
+
+    model: Any
+    record_type: str
+    group_names: tuple[str, ...]
+    count: Callable[[Session, Sequence[ColumnElement[bool]]], dict[tuple[str, ...], int]]
+
+    def of(self, model: Any, groups: Iterable[tuple[str, ...]]) -> ColumnElement[bool]:
+        """`model`'s rows in one of `groups`."""
+        return _in_groups([getattr(model, name) for name in self.group_names], groups)
+
+
+# A crossing counts in its (country, status) group, per neighbour and once per traffic mode
+# too; a restriction in its (kind, status) group, once per country too. Each group is read off
+# the index that leads with its columns: `(country, status, id)` for crossings.
+TALLIES = [
+    Tally(CrossingTally, "crossing", ("country", "status"), _crossing_tallies),
+    Tally(RestrictionTally, "restriction", ("kind", "status"), _restriction_tallies),
 ]
+# Any constant that is ours alone: the key of PostgreSQL's advisory lock on recounting tallies.
+TALLY_LOCK_KEY = 0x74616C6C
 
 
-def refresh_tallies(session: Session) -> int:
-    """Bring the tally tables in line with the records they count; the rows changed.
+def refresh_tallies(session: Session, groups: Iterable[TallyGroup] | None = None) -> int:
+    """Bring the tally tables in line with the records they count, in `groups` or else
+    everywhere; the rows changed.
 
-    One grouped count per table: cheap beside the write that calls it, and what lets a list
-    answer its total from a few rows (app.queries) however many records match.
+    One grouped count per table, over the groups' records only (a write's, through the
+    indexes that lead with their columns). On PostgreSQL the recounts of concurrent writes
+    take turns until each commits: a count that ran beside another write's uncommitted change
+    would be stored over the count that includes it.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TALLY_LOCK_KEY})
+    wanted_groups: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for record_type, group in groups or ():
+        wanted_groups[record_type].add(group)
     changed = 0
-    for model, count in TALLIES:
-        keys = [c.key for c in model.__table__.primary_key.columns]
-        wanted = count(session)
-        for row in session.exec(select(model)).all():
+    for tally in TALLIES:
+        within: set[tuple[str, ...]] | None = None
+        if groups is not None:
+            within = wanted_groups.get(tally.record_type)
+            if not within:
+                continue
+        keys = [c.key for c in tally.model.__table__.primary_key.columns]
+        existing = select(tally.model)
+        if within is None:
+            wanted = tally.count(session, [])
+        else:
+            wanted = tally.count(session, [tally.of(MODELS[tally.record_type], within)])
+            existing = existing.where(tally.of(tally.model, within))
+        for row in session.exec(existing).all():
             n = wanted.pop(tuple(getattr(row, k) for k in keys), None)
             if n is None:
                 session.delete(row)
@@ -292,10 +346,27 @@ def refresh_tallies(session: Session) -> int:
                 continue
             changed += 1
         for key, n in wanted.items():
-            session.add(model(**dict(zip(keys, key, strict=True)), n=n))
+            session.add(tally.model(**dict(zip(keys, key, strict=True)), n=n))
             changed += 1
     session.flush()
     return changed
+
+
+def tally_groups(session: Session, records: Iterable[tuple[str, str]]) -> frozenset[TallyGroup]:
+    """The tally groups these (record type, id) records count in now."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id in records:
+        by_type[record_type].append(record_id)
+    found: set[TallyGroup] = set()
+    for tally in TALLIES:
+        ids = by_type.get(tally.record_type)
+        if not ids:
+            continue
+        record = MODELS[tally.record_type]
+        columns = [getattr(record, name) for name in tally.group_names]
+        for values in session.execute(sa_select(*columns).where(col(record.id).in_(ids))):
+            found.add((tally.record_type, tuple(values)))
+    return frozenset(found)
 
 
 # Where `bump_data_version` leaves the new version in `session.info`.

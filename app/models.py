@@ -210,8 +210,9 @@ class EventCountry(SQLModel, table=True):
 class CrossingTally(SQLModel, table=True):
     """Crossings per border side, status and traffic mode (mode '' counts every crossing).
 
-    Derived from the crossings by `app.documents.refresh_tallies`, in every write's transaction,
-    so a list's total is a sum over a few rows instead of a count over every match.
+    Derived from the crossings by `app.documents.refresh_tallies`, in every write's transaction
+    (for the groups the write touched), so a list's total is a sum over a few rows instead of a
+    count over every match.
     """
 
     __tablename__ = "crossing_tally"
