@@ -4,6 +4,7 @@ On PostgreSQL, sequential scans are disabled for the EXPLAIN, so the test asks w
 *can* serve the filter (a planner may rightly prefer a scan of a table this small)."""
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -101,6 +102,20 @@ def test_every_other_list_count_uses_an_index(seeded_engine: Engine, name: str) 
 def test_event_filters_use_an_index(seeded_engine: Engine, name: str) -> None:
     query, date, key = queries.events_query(**EVENT_QUERIES[name])
     assert_uses_indexes(seeded_engine, query.order_by(date, key).limit(101))
+
+
+@pytest.mark.parametrize("name", EVENT_QUERIES)
+def test_event_counts_use_an_index(seeded_engine: Engine, name: str) -> None:
+    assert_uses_indexes(seeded_engine, queries.events_count_query(**EVENT_QUERIES[name]))
+
+
+@pytest.mark.parametrize("name", [n for n in EVENT_QUERIES if n.startswith("events?country=")])
+def test_a_countrys_timeline_is_counted_without_reading_an_event(
+    seeded_engine: Engine, name: str
+) -> None:
+    found = plan(seeded_engine, queries.events_count_query(**EVENT_QUERIES[name]))
+    assert "event_country" in found, found
+    assert not [line for line in found.splitlines() if re.search(r"\bevent\b(?!_)", line)], found
 
 
 @pytest.mark.parametrize("name", ["events", *EVENT_QUERIES])

@@ -64,6 +64,23 @@ def test_country_filter(client: TestClient) -> None:
     assert event_ids(client, country="BY") == ["pl-by-checkpoint-closed-zapad-2025"]
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"country": "LV"},
+        {"country": "NO", "from": "2022"},
+        {"country": "PL", "from": "2020", "to": "2025-09"},
+        {"country": "LV", "kind": "closure"},
+        {"from": "2023", "to": "2024"},
+    ],
+)
+def test_the_total_is_how_many_events_the_timeline_walks(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    total = get_ok(client, "/v1/events", **params, limit=1)["meta"]["total"]
+    assert total == len(event_ids(client, **params)) > 0
+
+
 def test_from_and_to_take_partial_dates(client: TestClient) -> None:
     assert event_ids(client, to="2014") == [
         "no-ru-border-agreement-1949",
