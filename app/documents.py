@@ -11,13 +11,13 @@ Every writer calls `refresh_derived` once, after its rows are written and before
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from anyascii import anyascii
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,7 @@ from app.models import (
     RestrictionTally,
     SearchDocument,
     Source,
+    StatusPeriod,
 )
 
 Documented = Crossing | Restriction | Fortification
@@ -76,10 +77,11 @@ class Changes:
 
 @dataclass(frozen=True)
 class Refreshed:
-    """What `refresh_derived` rewrote: stored documents, and tally rows."""
+    """What `refresh_derived` rewrote: stored documents, tally rows and status periods."""
 
     documents: int
     tallies: int
+    periods: int = 0
 
 
 def refresh_derived(session: Session, changes: Changes) -> Refreshed:
@@ -94,14 +96,16 @@ def refresh_derived(session: Session, changes: Changes) -> Refreshed:
     if changes.everything:
         rebuilt = refresh_documents(session)
         tallied = refresh_tallies(session)
+        periods = refresh_periods(session)
     else:
         rebuilt = refresh_documents_of(session, changes.records)
         upsert_search_documents(session, _search_documents_of(session, changes))
         groups = changes.counted_before | tally_groups(session, changes.records)
         tallied = refresh_tallies(session, groups) if groups else 0
-    if changes or rebuilt or tallied:
+        periods = refresh_periods(session, changes.records)
+    if changes or rebuilt or tallied or periods:
         bump_data_version(session)
-    return Refreshed(rebuilt, tallied)
+    return Refreshed(rebuilt, tallied, periods)
 
 
 def search_document(doc_type: str, doc_id: str, title: str, *words: str | None) -> SearchDocument:
@@ -189,23 +193,94 @@ def refresh_documents(session: Session, *, batch: int = 1000) -> int:
     """Rebuild every stored document that differs from its record; the number rewritten."""
     changed = 0
     for model, present in PRESENTERS:
-        after = ""
-        while True:
-            rows: list[Any] = list(
-                session.exec(
-                    select(model).where(col(model.id) > after).order_by(col(model.id)).limit(batch)
-                )
-            )
-            if not rows:
-                break
+        for rows in _batches(session, model, batch):
             for row, out in zip(rows, present(session, rows), strict=True):
                 doc = render(out)
                 if row.doc != doc:
                     row.doc = doc
                     changed += 1
             session.flush()
-            after = rows[-1].id
     return changed
+
+
+# The records `as_of` lists filter by status: their status periods are stored.
+PERIODS: dict[str, Any] = {"crossing": Crossing, "restriction": Restriction}
+
+
+def refresh_periods(
+    session: Session, records: Iterable[tuple[str, str]] | None = None, *, batch: int = 1000
+) -> int:
+    """Bring the status periods of these (record type, id) records, or of every record, in
+    line with their histories; the rows written or deleted."""
+    changed = 0
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id in records or ():
+        by_type[record_type].append(record_id)
+    for record_type, model in PERIODS.items():
+        if records is None:
+            batches = _batches(session, model, batch)
+            # Periods of records that are gone (the seeder removes what its file no longer has).
+            gone = session.execute(
+                delete(StatusPeriod).where(
+                    col(StatusPeriod.record_type) == record_type,
+                    col(StatusPeriod.record_id).not_in(select(model.id)),
+                )
+            )
+            changed += gone.rowcount  # type: ignore[attr-defined]
+        else:
+            batches = iter([_rows(session, model, sorted(by_type.get(record_type, [])))])
+        for rows in batches:
+            changed += _sync_periods(session, record_type, rows)
+    session.flush()
+    return changed
+
+
+def _batches(session: Session, model: Any, size: int) -> Iterator[list[Any]]:
+    after = ""
+    while rows := list(
+        session.exec(select(model).where(col(model.id) > after).order_by(col(model.id)).limit(size))
+    ):
+        yield rows
+        after = rows[-1].id
+
+
+def _sync_periods(session: Session, record_type: str, rows: Sequence[Any]) -> int:
+    """Rewrite the periods of those of `rows` whose stored periods differ (Core statements:
+    a full rebuild writes about 11 rows a record)."""
+    if not rows:
+        return 0
+    wanted = presenters.listed_periods(session, rows)
+    stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    period = StatusPeriod.__table__  # type: ignore[attr-defined]
+    for record_id, *span in session.execute(
+        sa_select(period.c.record_id, period.c.valid_from, period.c.valid_until, period.c.status)
+        .where(
+            period.c.record_type == record_type,
+            period.c.record_id.in_([row.id for row in rows]),
+        )
+        .order_by(period.c.record_id, period.c.valid_from)
+    ):
+        stored[record_id].append(tuple(span))
+    stale = [row.id for row in rows if stored.get(row.id, []) != wanted.get(row.id, [])]
+    if not stale:
+        return 0
+    session.execute(
+        delete(period).where(period.c.record_type == record_type, period.c.record_id.in_(stale))
+    )
+    new = [
+        {
+            "record_type": record_type,
+            "record_id": record_id,
+            "valid_from": begin,
+            "valid_until": end,
+            "status": status,
+        }
+        for record_id in stale
+        for begin, end, status in wanted.get(record_id, [])
+    ]
+    if new:
+        session.execute(insert(period), new)
+    return sum(len(stored.get(i, [])) for i in stale) + len(new)
 
 
 def refresh_documents_of(session: Session, records: Iterable[tuple[str, str]]) -> int:

@@ -105,10 +105,6 @@ def documents(engine: Engine, list_filter: queries.ListFilter) -> Batches:
     return in_batches(engine, fetch)
 
 
-Choose = Callable[
-    [list[Any], dict[str, StatusOnDate | None]],
-    tuple[list[Any], dict[str, StatusOnDate | None]],
-]
 Present = Callable[[Session, list[Any], dict[str, StatusOnDate | None]], Sequence[BaseModel]]
 
 
@@ -117,16 +113,15 @@ def as_of(
     list_filter: queries.ListFilter,
     *,
     date: dt.date,
-    choose: Choose,
     present: Present,
 ) -> Batches:
-    """A list's records as they stood on `date`: each batch's statuses come from its
-    records' histories; `choose` keeps the records (and gives the statuses) to present."""
+    """A list's records as they stood on `date` (`list_filter` says which are listed then):
+    `present` gets each batch with its records' statuses from their histories."""
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
         rows = queries.records_after(session, list_filter=list_filter, after=after, limit=BATCH)
-        kept, statuses = choose(rows, presenters.statuses_at(session, rows, as_of=date))
-        batch = rendered(present(session, kept, statuses)) if kept else []
+        statuses = presenters.statuses_at(session, rows, as_of=date)
+        batch = rendered(present(session, rows, statuses)) if rows else []
         return batch, rows[-1].id if len(rows) == BATCH else None
 
     return in_batches(engine, fetch)

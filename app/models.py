@@ -238,6 +238,35 @@ class RestrictionTally(SQLModel, table=True):
     n: int
 
 
+class StatusPeriod(SQLModel, table=True):
+    """A span of dates, `valid_from` up to but not including `valid_until`, over which a crossing
+    or restriction is listed with one status when a list asks `as_of` a date in it.
+
+    Derived from the record's dated events by `app.documents.refresh_periods`, in every write's
+    transaction, so that `as_of` with a status filter reads an index instead of each matching
+    record's history. A crossing has periods for all dates (`unknown` where the sources say
+    nothing); a restriction none for the dates before it existed, when it is not listed.
+    """
+
+    __tablename__ = "status_period"
+    __table_args__ = (
+        Index(
+            "ix_status_period_record_status",
+            "record_type",
+            "record_id",
+            "status",
+            "valid_from",
+            "valid_until",
+        ),
+    )
+
+    record_type: str = Field(primary_key=True, max_length=16)
+    record_id: str = Field(primary_key=True, max_length=64)
+    valid_from: dt.date = Field(primary_key=True)
+    valid_until: dt.date
+    status: str = Field(max_length=16)
+
+
 class Citation(SQLModel, table=True):
     """A record's quote, resolved to the sentence that holds it."""
 

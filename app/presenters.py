@@ -2,7 +2,7 @@
 queries (aliases, citations, events ...), so no list costs one query per record."""
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session
@@ -77,16 +77,25 @@ def state_of(row: Dated, statuses: dict[str, StatusOnDate | None] | None) -> Sta
     return state or StatusOnDate("unknown")
 
 
+def _histories(
+    session: Session, rows: Sequence[Dated]
+) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
+    """What `status_at` reads of each record: its dated status changes, and the publication
+    dates of the articles citing it."""
+    record_type = RECORD_TYPES[type(rows[0])]
+    ids = [r.id for r in rows]
+    changes = queries.status_changes(session, subject_type=record_type, subject_ids=ids)
+    published = queries.published_dates(session, record_type=record_type, record_ids=ids)
+    return changes, published
+
+
 def statuses_at(
     session: Session, rows: Sequence[Dated], *, as_of: dt.date
 ) -> dict[str, StatusOnDate | None]:
     """Each record's status on a date, from its history; None where the sources are silent."""
     if not rows:
         return {}
-    record_type = RECORD_TYPES[type(rows[0])]
-    ids = [r.id for r in rows]
-    changes = queries.status_changes(session, subject_type=record_type, subject_ids=ids)
-    published = queries.published_dates(session, record_type=record_type, record_ids=ids)
+    changes, published = _histories(session, rows)
     return {
         r.id: status_at(
             current=current_status(r),
@@ -98,43 +107,65 @@ def statuses_at(
     }
 
 
-AS_OF_BATCH = 500
+def restriction_state_on(
+    as_of: dt.date, restriction: Restriction, state: StatusOnDate | None
+) -> StatusOnDate | None:
+    """A restriction's status on the date, from its history's (`state`); None if it did not
+    exist yet (then it is not listed). One in force until a date is lifted from then."""
+    until = restriction.until_start
+    if state and state.status == "in_force" and until and until <= as_of:
+        return StatusOnDate("lifted", restriction.until)
+    return state
 
 
-def page_as_of(
-    session: Session,
-    list_filter: queries.ListFilter,
-    *,
-    as_of: dt.date,
-    keep: Callable[[Any, StatusOnDate | None], bool],
-    after: str | None,
-    limit: int,
-) -> tuple[list[Any], dict[str, StatusOnDate | None], int]:
-    """Up to `limit` records after `after` whose status on `as_of` passes `keep`, their
-    statuses, and how many records pass in all.
+def listed_status(row: Dated, state: StatusOnDate | None, as_of: dt.date) -> str | None:
+    """The status a list filters a record by on the date, from its history's (`state`): a
+    crossing the sources say nothing of is `unknown`, a restriction not yet in existence is
+    not listed (None)."""
+    if isinstance(row, Restriction):
+        found = restriction_state_on(as_of, row, state)
+        return found.status if found else None
+    return state.status if state else "unknown"
 
-    A status on a date comes from each record's history, so the records are walked in id
-    order, `AS_OF_BATCH` at a time: memory stays bounded, and the total costs one pass.
+
+# (valid_from, valid_until, status): the status from one date up to, not including, another.
+Period = tuple[dt.date, dt.date, str]
+
+
+def listed_periods(session: Session, rows: Sequence[Dated]) -> dict[str, list[Period]]:
+    """Each record's listed status over all dates (`listed_status`), as spans in date order.
+
+    A status on a date only changes at a date its history names (a change, the start of its
+    current status, a restriction's end), so it is read at each of those and holds until the
+    next: the spans answer exactly what `statuses_at` would for any date.
     """
-    page: list[Any] = []
-    statuses: dict[str, StatusOnDate | None] = {}
-    total = 0
-    last: str | None = None
-    while True:
-        batch = queries.records_after(
-            session, list_filter=list_filter, after=last, limit=AS_OF_BATCH
-        )
-        found = statuses_at(session, batch, as_of=as_of)
-        for record in batch:
-            if not keep(record, found[record.id]):
+    if not rows:
+        return {}
+    changes, published = _histories(session, rows)
+    found: dict[str, list[Period]] = {}
+    for row in rows:
+        current = current_status(row)
+        history = changes.get(row.id, [])
+        first_attested = attested(published.get(row.id, []))
+        points = {change.date_start for change in history}
+        points.add(period_start(current.since) or first_attested or dt.date.min)
+        if isinstance(row, Restriction) and row.until_start:
+            points.add(row.until_start)
+        starts = [dt.date.min, *sorted(points - {dt.date.min})]
+        spans: list[Period] = []
+        for begin, end in zip(starts, [*starts[1:], dt.date.max], strict=True):
+            state = status_at(
+                current=current, changes=history, attested=first_attested, as_of=begin
+            )
+            status = listed_status(row, state, begin)
+            if status is None:
                 continue
-            total += 1
-            if (after is None or record.id > after) and len(page) < limit:
-                page.append(record)
-                statuses[record.id] = found[record.id]
-        if len(batch) < AS_OF_BATCH:
-            return page, statuses, total
-        last = batch[-1].id
+            if spans and spans[-1][1] == begin and spans[-1][2] == status:
+                spans[-1] = (spans[-1][0], end, status)
+            else:
+                spans.append((begin, end, status))
+        found[row.id] = spans
+    return found
 
 
 def crossings(

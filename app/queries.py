@@ -12,7 +12,18 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from anyascii import anyascii
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, literal, or_, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    text,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -42,6 +53,7 @@ from app.models import (
     RestrictionTally,
     Sentence,
     Source,
+    StatusPeriod,
 )
 
 M = TypeVar("M", bound=SQLModel)
@@ -189,6 +201,10 @@ def _where(model: Any, shape: tuple[str, ...], *, driving: str | None) -> list[C
             )
         elif name == "q":
             conditions.append(func.lower(model.summary).contains(bindparam("q"), escape="/"))
+        elif name == "as_of":
+            conditions.append(_listed_on_date(model, with_status="as_of_status" in shape))
+        elif name == "as_of_status":
+            continue
         elif isinstance(target := columns[name], Link):
             conditions.append(
                 col(model.id).in_(select(target.key).where(target.column == bindparam(name)))
@@ -196,6 +212,30 @@ def _where(model: Any, shape: tuple[str, ...], *, driving: str | None) -> list[C
         else:
             conditions.append(col(target) == bindparam(name))
     return conditions
+
+
+PERIOD_RECORD_TYPES = {Crossing: "crossing", Restriction: "restriction"}
+
+
+def _listed_on_date(model: Any, *, with_status: bool) -> ColumnElement[bool]:
+    """The record is listed on the date :as_of (with the status :as_of_status): one of its
+    status periods (`StatusPeriod`) holds it, probed through the periods' index per record."""
+    period = StatusPeriod
+    conditions = [
+        col(period.record_type) == literal(PERIOD_RECORD_TYPES[model]),
+        col(period.record_id) == col(model.id),
+        col(period.valid_from) <= bindparam("as_of"),
+        col(period.valid_until) > bindparam("as_of"),
+    ]
+    if with_status:
+        conditions.append(col(period.status) == bindparam("as_of_status"))
+    return exists().where(*conditions)
+
+
+def on_date(list_filter: ListFilter, date: dt.date, status: str | None = None) -> ListFilter:
+    """`list_filter` for the records listed on `date`, with `status` then when given."""
+    extra = (("as_of", date), *((("as_of_status", status),) if status else ()))
+    return ListFilter(list_filter.model, (*list_filter.params, *extra))
 
 
 @lru_cache(maxsize=256)

@@ -19,8 +19,8 @@ It loads into an empty migrated database (it runs the migrations itself) in one 
 SQLAlchemy Core `insert(table)` executemany on SQLite (synchronous=OFF and a large page cache for
 the load connection only), psycopg COPY on PostgreSQL. The load time covers generating the rows
 and inserting them, up to the commit. Then, timed on its own, it builds the stored per-record
-documents with `app.documents.refresh_documents` and the tallies behind list totals with
-`refresh_tallies`, and bumps the data version.
+documents, the tallies behind list totals and the status periods `as_of` filters by
+(`app.documents.refresh_derived`, as the seeder does), and bumps the data version.
 
     python bench/generate.py --crossings 100000 --database-url sqlite:///bench/out/x.db
     python bench/generate.py --check      # 1k on SQLite, then the real API must serve it right
@@ -51,7 +51,7 @@ from sqlmodel import Session, SQLModel
 
 from app.dates import period_start
 from app.db import make_engine, migrate
-from app.documents import bump_data_version, refresh_documents, refresh_tallies
+from app.documents import Changes, Refreshed, refresh_derived
 from app.models import Crossing
 from app.seed import fold as app_fold
 
@@ -1022,9 +1022,8 @@ def generate(
 
         started = time.perf_counter()
         with Session(engine) as session:
-            documents = refresh_documents(session)
-            refresh_tallies(session)
-            bump_data_version(session)
+            # What the seeder rebuilds: stored documents, tallies, status periods, the version.
+            documents = refresh_derived(session, Changes(everything=True)).documents
             session.commit()
         documents_seconds = time.perf_counter() - started
         progress(f"  built {documents:,} documents in {documents_seconds:.1f} s")
@@ -1120,7 +1119,8 @@ def check(crossings: int = 1000) -> None:
             missing = connection.execute(text("SELECT count(*) FROM crossing WHERE doc IS NULL"))
             assert missing.scalar_one() == 0, "crossings without a stored document"
         with Session(engine) as session:
-            assert refresh_documents(session) == 0, "the stored documents are not current"
+            current = refresh_derived(session, Changes(everything=True))
+            assert current == Refreshed(0, 0, 0), f"derived data not current: {current}"
             session.rollback()
         engine.dispose()
 

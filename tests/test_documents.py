@@ -1,27 +1,34 @@
 """Derived data follows every write: stored documents, search documents, the tallies behind
 list totals; and a write rebuilds only what it touched."""
 
+import datetime as dt
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from app import presenters
 from app.curation import Write, update_record
+from app.dates import period_start
 from app.db import write_session
 from app.documents import Changes, Refreshed, refresh_derived, refresh_tallies
 from app.models import (
     Crossing,
     CrossingTally,
     CrossingTraffic,
+    Event,
     Restriction,
     RestrictionCountry,
     RestrictionTally,
+    Source,
 )
 from app.payloads import CrossingPatch
+from app.schemas import CrossingStatus, RestrictionStatus
 from app.seed import seed
 from tests.conftest import SEED_DIR
 from tests.records_file import Records, edit_records, record
@@ -250,3 +257,66 @@ def test_concurrent_writes_on_postgresql_take_turns_to_recount(
     tallies = crossing_tallies(seeded_fresh_engine)
     assert tallies == counted_crossings(seeded_fresh_engine)
     assert tallies[("EE", "RU", "closed", "")] == 2
+
+
+CROSSING_STATUSES = get_args(CrossingStatus)
+RESTRICTION_STATUSES = get_args(RestrictionStatus)
+
+
+def history_dates(engine: Engine) -> list[dt.date]:
+    """Every date a status can change at in the seed data, with the days either side."""
+    with Session(engine) as session:
+        found = set(session.exec(select(Event.date_start)).scalars())
+        found |= {r.until_start for r in session.exec(select(Restriction)).scalars()}
+        found |= {c.status_since_start for c in session.exec(select(Crossing)).scalars()}
+        found |= {period_start(s.published) for s in session.exec(select(Source)).scalars()}
+    days = {d + dt.timedelta(days=shift) for d in found if d for shift in (-1, 0, 1)}
+    return sorted(days | {dt.date(1900, 1, 1), dt.date(2100, 1, 1)})
+
+
+def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date(
+    uncached_client: TestClient, seeded_engine: Engine
+) -> None:
+    """The lists filter by the stored status periods; each record's history, read on the date
+    itself, is what they must agree with."""
+
+    def listed(path: str, **params: str) -> list[str]:
+        body = uncached_client.get(path, params={**params, "limit": "500"}).json()
+        assert body["meta"]["total"] == len(body["data"])
+        return [record["id"] for record in body["data"]]
+
+    with Session(seeded_engine) as session:
+        crossings = list(session.exec(select(Crossing).order_by(col(Crossing.id))).scalars())
+        restrictions = list(
+            session.exec(select(Restriction).order_by(col(Restriction.id))).scalars()
+        )
+        dates = history_dates(seeded_engine)
+        assert len(dates) > 30
+        for date in dates:
+            on = date.isoformat()
+            for path, rows, statuses in [
+                ("/v1/crossings", crossings, CROSSING_STATUSES),
+                ("/v1/restrictions", restrictions, RESTRICTION_STATUSES),
+            ]:
+                found = presenters.statuses_at(session, rows, as_of=date)
+                expected = {r.id: presenters.listed_status(r, found[r.id], date) for r in rows}
+                assert listed(path, as_of=on) == [i for i, s in expected.items() if s], (path, on)
+                for status in statuses:
+                    want = [i for i, s in expected.items() if s == status]
+                    assert listed(path, as_of=on, status=status) == want, (path, on, status)
+
+
+def test_a_status_change_moves_the_record_between_as_of_lists_from_its_date(
+    writer: TestClient,
+) -> None:
+    def closed_on(date: str) -> list[str]:
+        body = writer.get("/v1/crossings", params={"as_of": date, "status": "closed"}).json()
+        return [c["id"] for c in body["data"]]
+
+    assert "narva" not in closed_on("2026-03-01")
+    body = close_narva(effective="2026-02-10")
+    assert writer.patch("/v1/crossings/narva", headers=auth(), json=body).status_code == 200
+
+    assert "narva" not in closed_on("2026-02-09")
+    assert "narva" in closed_on("2026-02-10")
+    assert "narva" in closed_on("2026-03-01")

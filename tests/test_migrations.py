@@ -80,3 +80,24 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: 
                 assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 1234
     finally:
         engine.dispose()
+
+
+def test_a_store_migrated_with_its_data_gets_the_status_periods_of_its_records(
+    seeded_fresh_engine: Engine,
+) -> None:
+    """`as_of` with a status reads the periods: a store upgraded past 0007 must have them
+    before any write or seed runs."""
+
+    def periods() -> list[Any]:
+        with seeded_fresh_engine.connect() as conn:
+            return list(conn.execute(text("SELECT * FROM status_period ORDER BY 1, 2, 3")))
+
+    seeded = periods()
+    assert {row.record_type for row in seeded} == {"crossing", "restriction"}
+    url = url_of(seeded_fresh_engine)
+    command.downgrade(alembic_config(url), "0006")
+    assert "status_period" not in inspect(seeded_fresh_engine).get_table_names()
+
+    migrate(url)
+
+    assert periods() == seeded

@@ -12,7 +12,6 @@ from sqlmodel import Session
 from app import curation, exports, presenters, queries
 from app.auth import CuratorDep
 from app.db import Database, SessionDep
-from app.history import StatusOnDate
 from app.payloads import CrossingCreate, CrossingPatch
 from app.problems import invalid_parameter, not_found, problem_responses
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
@@ -98,12 +97,8 @@ async def list_crossings(
         else:
             batches = exports.as_of(
                 database.engine,
-                list_filter,
+                _listed_on(list_filter, as_of, params.status),
                 date=as_of,
-                choose=lambda rows, found: (
-                    [r for r in rows if _listed(found[r.id], params.status)],
-                    found,
-                ),
                 present=lambda session, rows, statuses: presenters.crossings(
                     session, rows, statuses=statuses
                 ),
@@ -157,9 +152,12 @@ async def list_crossings(
     return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE, headers=VARY)
 
 
-def _listed(state: StatusOnDate | None, status: str | None) -> bool:
-    """Whether a crossing in that state on the date is listed for the status filter."""
-    return status is None or (state.status if state else "unknown") == status
+def _listed_on(
+    list_filter: queries.ListFilter, as_of: dt.date, status: str | None
+) -> queries.ListFilter:
+    """The crossings listed on the date: all of them, `unknown` where the sources say nothing
+    for it; with a status, those its status periods give it then."""
+    return list_filter if status is None else queries.on_date(list_filter, as_of, status)
 
 
 def _crossings_as_of(
@@ -172,20 +170,10 @@ def _crossings_as_of(
     limit: int,
     meta: Callable[[int, str | None], CrossingsMeta],
 ) -> CrossingsPage:
-    if status is None:
-        # Every crossing is listed, `unknown` where the sources say nothing for that date.
-        rows = queries.records_after(session, list_filter=list_filter, after=after, limit=limit + 1)
-        statuses = presenters.statuses_at(session, rows, as_of=as_of)
-        total = queries.total_of(session, list_filter=list_filter)
-    else:
-        rows, statuses, total = presenters.page_as_of(
-            session,
-            list_filter,
-            as_of=as_of,
-            keep=lambda _crossing, state: _listed(state, status),
-            after=after,
-            limit=limit + 1,
-        )
+    listed = _listed_on(list_filter, as_of, status)
+    rows = queries.records_after(session, list_filter=listed, after=after, limit=limit + 1)
+    statuses = presenters.statuses_at(session, rows, as_of=as_of)
+    total = queries.total_of(session, list_filter=listed)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
     return CrossingsPage(
         data=presenters.crossings(session, rows, statuses=statuses),

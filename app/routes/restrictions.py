@@ -95,11 +95,10 @@ async def list_restrictions(
             date = as_of
             batches = exports.as_of(
                 database.engine,
-                list_filter,
+                queries.on_date(list_filter, date, params.status),
                 date=date,
-                choose=lambda rows, found: _listed_on(date, rows, found, status=params.status),
-                present=lambda session, rows, statuses: presenters.restrictions(
-                    session, rows, statuses=statuses
+                present=lambda session, rows, found: presenters.restrictions(
+                    session, rows, statuses=_states_on(date, rows, found)
                 ),
             )
         return await run_in_threadpool(csv_stream, exports.RESTRICTIONS, batches)
@@ -129,30 +128,11 @@ async def list_restrictions(
     return Response(page.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE, headers=VARY)
 
 
-def _state_on(
-    as_of: dt.date, restriction: Restriction, state: StatusOnDate | None
-) -> StatusOnDate | None:
-    """Its status on the date; None if it did not exist yet (then it is not listed)."""
-    until = restriction.until_start
-    if state and state.status == "in_force" and until and until <= as_of:
-        return StatusOnDate("lifted", restriction.until)
-    return state
-
-
-def _listed_on(
-    as_of: dt.date,
-    rows: list[Restriction],
-    found: dict[str, StatusOnDate | None],
-    *,
-    status: str | None,
-) -> tuple[list[Restriction], dict[str, StatusOnDate | None]]:
-    """The restrictions of a batch listed on the date for the status filter, and their
-    statuses then."""
-    statuses = {r.id: _state_on(as_of, r, found[r.id]) for r in rows}
-    kept = [
-        r for r in rows if (state := statuses[r.id]) is not None and status in (None, state.status)
-    ]
-    return kept, statuses
+def _states_on(
+    as_of: dt.date, rows: list[Restriction], found: dict[str, StatusOnDate | None]
+) -> dict[str, StatusOnDate | None]:
+    """The restrictions' statuses on the date, from their histories' (`statuses_at`)."""
+    return {r.id: presenters.restriction_state_on(as_of, r, found[r.id]) for r in rows}
 
 
 def _restrictions_as_of(
@@ -165,17 +145,11 @@ def _restrictions_as_of(
     limit: int,
     meta: Callable[[int, str | None], DatedMeta],
 ) -> RestrictionsPage:
-    rows, statuses, total = presenters.page_as_of(
-        session,
-        list_filter,
-        as_of=as_of,
-        keep=lambda r, state: (
-            (found := _state_on(as_of, r, state)) is not None and status in (None, found.status)
-        ),
-        after=after,
-        limit=limit + 1,
-    )
-    statuses = {r.id: _state_on(as_of, r, statuses[r.id]) for r in rows}
+    # Listed are the restrictions that existed on the date (with that status then).
+    listed = queries.on_date(list_filter, as_of, status)
+    rows = queries.records_after(session, list_filter=listed, after=after, limit=limit + 1)
+    statuses = _states_on(as_of, rows, presenters.statuses_at(session, rows, as_of=as_of))
+    total = queries.total_of(session, list_filter=listed)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
     return RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),

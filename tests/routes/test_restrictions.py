@@ -3,7 +3,6 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app import presenters
 from tests.routes.checks import (
     assert_all_cited,
     assert_cited,
@@ -188,9 +187,8 @@ def test_q_takes_like_wildcards_literally(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("as_of", ["2022-05", "2023-10", "2025"])
-def test_as_of_pages_are_the_same_whatever_the_batch_walked(
-    uncached_client: TestClient, monkeypatch: pytest.MonkeyPatch, as_of: str
+def test_as_of_pages_walk_the_list_once_whatever_their_size(
+    uncached_client: TestClient, as_of: str
 ) -> None:
     whole = walk(uncached_client, "/v1/restrictions", as_of=as_of, limit=500)
-    monkeypatch.setattr(presenters, "AS_OF_BATCH", 3)
     assert walk(uncached_client, "/v1/restrictions", as_of=as_of, limit=2) == whole

@@ -1,0 +1,51 @@
+"""status periods: the spans of dates over which each crossing and restriction is listed with
+one status, so that `as_of` with a status filter reads an index
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-01 12:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlmodel import Session
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+String = sqlmodel.sql.sqltypes.AutoString
+
+
+def upgrade() -> None:
+    op.create_table(
+        "status_period",
+        sa.Column("record_type", String(length=16), nullable=False),
+        sa.Column("record_id", String(length=64), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("status", String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("record_type", "record_id", "valid_from"),
+    )
+    op.create_index(
+        "ix_status_period_record_status",
+        "status_period",
+        ["record_type", "record_id", "status", "valid_from", "valid_until"],
+        unique=False,
+    )
+    # The periods of a store migrated with its data: they follow from each record's events,
+    # by the same code every later write keeps them with.
+    from app.documents import refresh_periods
+
+    session = Session(bind=op.get_bind())
+    refresh_periods(session)
+    session.flush()
+
+
+def downgrade() -> None:
+    op.drop_index("ix_status_period_record_status", table_name="status_period")
+    op.drop_table("status_period")
