@@ -533,6 +533,17 @@ def records_after(
     return list(session.exec(query.limit(limit)))
 
 
+def records_page(
+    session: Session, *, list_filter: ListFilter, after: str | None, limit: int
+) -> tuple[list[Any], int]:
+    """Up to `limit` records of a list after the id `after`, in id order, and how many match
+    in all; the count is skipped when a first page came back short: then it holds them all."""
+    rows = records_after(session, list_filter=list_filter, after=after, limit=limit)
+    if after is None and len(rows) < limit:
+        return rows, len(rows)
+    return rows, total_of(session, list_filter=list_filter)
+
+
 def subject_events(
     session: Session, *, subject_type: str, subject_ids: Sequence[str]
 ) -> dict[str, list[Event]]:

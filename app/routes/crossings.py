@@ -171,9 +171,8 @@ def _crossings_as_of(
     meta: Callable[[int, str | None], CrossingsMeta],
 ) -> CrossingsPage:
     listed = _listed_on(list_filter, as_of, status)
-    rows = queries.records_after(session, list_filter=listed, after=after, limit=limit + 1)
+    rows, total = queries.records_page(session, list_filter=listed, after=after, limit=limit + 1)
     statuses = presenters.statuses_at(session, rows, as_of=as_of)
-    total = queries.total_of(session, list_filter=listed)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
     return CrossingsPage(
         data=presenters.crossings(session, rows, statuses=statuses),

@@ -147,9 +147,8 @@ def _restrictions_as_of(
 ) -> RestrictionsPage:
     # Listed are the restrictions that existed on the date (with that status then).
     listed = queries.on_date(list_filter, as_of, status)
-    rows = queries.records_after(session, list_filter=listed, after=after, limit=limit + 1)
+    rows, total = queries.records_page(session, list_filter=listed, after=after, limit=limit + 1)
     statuses = _states_on(as_of, rows, presenters.statuses_at(session, rows, as_of=as_of))
-    total = queries.total_of(session, list_filter=listed)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
     return RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),
