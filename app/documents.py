@@ -17,7 +17,7 @@ from typing import Any
 
 from anyascii import anyascii
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, text
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -217,20 +217,24 @@ def refresh_periods(
     for record_type, record_id in records or ():
         by_type[record_type].append(record_id)
     for record_type, model in PERIODS.items():
+        of_type = col(StatusPeriod.record_type) == record_type
+        # Nothing stored yet (a new store, or the migration that adds them): nothing to
+        # compare with, and no lookups in a table that grows as this runs, which PostgreSQL,
+        # with no statistics for it yet, answered by scanning it whole for each batch.
+        stored = bool(session.execute(sa_select(exists().where(of_type))).scalar())
         if records is None:
             batches = _batches(session, model, batch)
             # Periods of records that are gone (the seeder removes what its file no longer has).
             gone = session.execute(
                 delete(StatusPeriod).where(
-                    col(StatusPeriod.record_type) == record_type,
-                    col(StatusPeriod.record_id).not_in(select(model.id)),
+                    of_type, ~exists().where(col(model.id) == col(StatusPeriod.record_id))
                 )
             )
             changed += gone.rowcount  # type: ignore[attr-defined]
         else:
             batches = iter([_rows(session, model, sorted(by_type.get(record_type, [])))])
         for rows in batches:
-            changed += _sync_periods(session, record_type, rows)
+            changed += _sync_periods(session, record_type, rows, compare=stored)
     session.flush()
     return changed
 
@@ -244,29 +248,37 @@ def _batches(session: Session, model: Any, size: int) -> Iterator[list[Any]]:
         after = rows[-1].id
 
 
-def _sync_periods(session: Session, record_type: str, rows: Sequence[Any]) -> int:
-    """Rewrite the periods of those of `rows` whose stored periods differ (Core statements:
-    a full rebuild writes about 11 rows a record)."""
+def _sync_periods(session: Session, record_type: str, rows: Sequence[Any], *, compare: bool) -> int:
+    """Rewrite the periods of those of `rows` whose stored periods differ, or with `compare`
+    false (none are stored) write them all (Core statements: a full rebuild writes about 11
+    rows a record)."""
     if not rows:
         return 0
     wanted = presenters.listed_periods(session, rows)
     stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     period = StatusPeriod.__table__  # type: ignore[attr-defined]
-    for record_id, *span in session.execute(
-        sa_select(period.c.record_id, period.c.valid_from, period.c.valid_until, period.c.status)
-        .where(
-            period.c.record_type == record_type,
-            period.c.record_id.in_([row.id for row in rows]),
-        )
-        .order_by(period.c.record_id, period.c.valid_from)
-    ):
-        stored[record_id].append(tuple(span))
+    if compare:
+        for record_id, *span in session.execute(
+            sa_select(
+                period.c.record_id, period.c.valid_from, period.c.valid_until, period.c.status
+            )
+            .where(
+                period.c.record_type == record_type,
+                period.c.record_id.in_([row.id for row in rows]),
+            )
+            .order_by(period.c.record_id, period.c.valid_from)
+        ):
+            stored[record_id].append(tuple(span))
     stale = [row.id for row in rows if stored.get(row.id, []) != wanted.get(row.id, [])]
     if not stale:
         return 0
-    session.execute(
-        delete(period).where(period.c.record_type == record_type, period.c.record_id.in_(stale))
-    )
+    replaced = [record_id for record_id in stale if record_id in stored]
+    if replaced:
+        session.execute(
+            delete(period).where(
+                period.c.record_type == record_type, period.c.record_id.in_(replaced)
+            )
+        )
     new = [
         {
             "record_type": record_type,
