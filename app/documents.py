@@ -131,10 +131,16 @@ def crossing_search_document(
     )
 
 
-def _search_documents_of(session: Session, changes: Changes) -> list[SearchDocument]:
+def _ids_by_type(records: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(record type, id) pairs as each type's ids, in order."""
     by_type: dict[str, list[str]] = defaultdict(list)
-    for record_type, record_id in sorted(changes.records):
+    for record_type, record_id in sorted(records):
         by_type[record_type].append(record_id)
+    return by_type
+
+
+def _search_documents_of(session: Session, changes: Changes) -> list[SearchDocument]:
+    by_type = _ids_by_type(changes.records)
     docs: list[SearchDocument] = []
     crossings = _rows(session, Crossing, by_type["crossing"])
     aliases = queries.load_aliases(session, crossing_ids=[c.id for c in crossings])
@@ -213,27 +219,27 @@ def refresh_periods(
     """Bring the status periods of these (record type, id) records, or of every record, in
     line with their histories; the rows written or deleted."""
     changed = 0
-    by_type: dict[str, list[str]] = defaultdict(list)
-    for record_type, record_id in records or ():
-        by_type[record_type].append(record_id)
+    by_type = _ids_by_type(records or ())
     for record_type, model in PERIODS.items():
+        if records is not None:
+            # A write's few records: their stored periods are looked up by primary key.
+            ids = by_type.get(record_type, [])
+            if ids:
+                changed += _sync_periods(session, record_type, _rows(session, model, ids))
+            continue
         of_type = col(StatusPeriod.record_type) == record_type
         # Nothing stored yet (a new store, or the migration that adds them): nothing to
         # compare with, and no lookups in a table that grows as this runs, which PostgreSQL,
         # with no statistics for it yet, answered by scanning it whole for each batch.
         stored = bool(session.execute(sa_select(exists().where(of_type))).scalar())
-        if records is None:
-            batches = _batches(session, model, batch)
-            # Periods of records that are gone (the seeder removes what its file no longer has).
-            gone = session.execute(
-                delete(StatusPeriod).where(
-                    of_type, ~exists().where(col(model.id) == col(StatusPeriod.record_id))
-                )
+        # Periods of records that are gone (the seeder removes what its file no longer has).
+        gone = session.execute(
+            delete(StatusPeriod).where(
+                of_type, ~exists().where(col(model.id) == col(StatusPeriod.record_id))
             )
-            changed += gone.rowcount  # type: ignore[attr-defined]
-        else:
-            batches = iter([_rows(session, model, sorted(by_type.get(record_type, [])))])
-        for rows in batches:
+        )
+        changed += gone.rowcount  # type: ignore[attr-defined]
+        for rows in _batches(session, model, batch):
             changed += _sync_periods(session, record_type, rows, compare=stored)
     session.flush()
     return changed
@@ -248,7 +254,9 @@ def _batches(session: Session, model: Any, size: int) -> Iterator[list[Any]]:
         after = rows[-1].id
 
 
-def _sync_periods(session: Session, record_type: str, rows: Sequence[Any], *, compare: bool) -> int:
+def _sync_periods(
+    session: Session, record_type: str, rows: Sequence[Any], *, compare: bool = True
+) -> int:
     """Rewrite the periods of those of `rows` whose stored periods differ, or with `compare`
     false (none are stored) write them all (Core statements: a full rebuild writes about 11
     rows a record)."""
@@ -297,12 +305,10 @@ def _sync_periods(session: Session, record_type: str, rows: Sequence[Any], *, co
 
 def refresh_documents_of(session: Session, records: Iterable[tuple[str, str]]) -> int:
     """Rebuild the stored documents of these records only; the number rewritten."""
-    by_type: dict[str, list[str]] = defaultdict(list)
-    for record_type, record_id in records:
-        by_type[record_type].append(record_id)
+    by_type = _ids_by_type(records)
     changed = 0
     for model, present in PRESENTERS:
-        rows = _rows(session, model, sorted(by_type.get(model.__tablename__, [])))
+        rows = _rows(session, model, by_type.get(model.__tablename__, []))
         for row, out in zip(rows, present(session, rows), strict=True):
             doc = render(out)
             if row.doc != doc:
@@ -441,9 +447,7 @@ def refresh_tallies(session: Session, groups: Iterable[TallyGroup] | None = None
 
 def tally_groups(session: Session, records: Iterable[tuple[str, str]]) -> frozenset[TallyGroup]:
     """The tally groups these (record type, id) records count in now."""
-    by_type: dict[str, list[str]] = defaultdict(list)
-    for record_type, record_id in records:
-        by_type[record_type].append(record_id)
+    by_type = _ids_by_type(records)
     found: set[TallyGroup] = set()
     for tally in TALLIES:
         ids = by_type.get(tally.record_type)
