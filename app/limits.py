@@ -1,8 +1,11 @@
 """Request bodies, checked before routing so every route, present or future, gets the same rules:
 over the limit is a 413 (a declared Content-Length at once; a chunked body counted as it
-streams), anything but JSON is a 415, and JSON that doesn't parse is a 422."""
+streams), anything but JSON is a 415, and JSON that doesn't parse, or nests arrays and objects
+more than `MAX_JSON_DEPTH` levels deep, is a 422."""
 
 import json
+import re
+from itertools import accumulate
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +14,17 @@ from app.problems import problem_response
 
 JSON_TYPES = ("application/json",)
 JSON_SUFFIX = "+json"
+
+# No body the API takes nests deeper than a few levels. Past about a thousand, json.loads
+# raises RecursionError; well short of that, the framework's own recursive walks of a parsed
+# body (validation, error details, encoders) run deeper still. Refusing anything past this
+# bound up front keeps every route, present or future, clear of both.
+MAX_JSON_DEPTH = 64
+# A JSON string, or an unterminated one running to the end: always a match at its first
+# quote, so scanning stays linear whatever the quotes and backslashes.
+STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"?', re.DOTALL)
+NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 class RequestBodyLimits:
@@ -78,6 +92,18 @@ class RequestBodyLimits:
             if not message.get("more_body", False):
                 break
         if body:
+            if nested_too_deep(bytes(body)):
+                reason = f"nested more than {MAX_JSON_DEPTH} levels deep"
+                await self._problem(
+                    scope,
+                    receive,
+                    send,
+                    422,
+                    "Malformed JSON",
+                    f"The body's arrays and objects are {reason}.",
+                    errors=[{"parameter": "body", "in": "body", "message": reason}],
+                )
+                return
             try:
                 json.loads(bytes(body).decode("utf-8"), parse_constant=_reject_constant)
             except (UnicodeDecodeError, ValueError) as exc:
@@ -115,6 +141,15 @@ class RequestBodyLimits:
     ) -> None:
         response = problem_response(Request(scope), status, title, detail, errors)
         await response(scope, receive, send)
+
+
+def nested_too_deep(body: bytes) -> bool:
+    """Whether a JSON text has more than `MAX_JSON_DEPTH` arrays and objects open at once,
+    counted without parsing it (so without recursion), brackets inside strings left out."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    brackets = STRING.sub(b"", body).translate(None, NOT_BRACKET)
+    return max(accumulate(map(NESTING.__getitem__, brackets)), default=0) > MAX_JSON_DEPTH
 
 
 def _reject_constant(name: str) -> None:
