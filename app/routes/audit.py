@@ -1,6 +1,7 @@
 """The audit log: every write, who made it and what it changed. Curators only."""
 
 import json
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +22,11 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 # Never kept by the response cache or a shared cache: only a curator may read it.
 PRIVATE = {"Cache-Control": "private, no-store"}
+# An audit cursor holds an entry's id: ASCII digits (not any Unicode digit, as str.isdigit
+# takes), no larger than the id column, a 32-bit INTEGER, holds; a larger number overflows the
+# driver (SQLite) or the column (PostgreSQL).
+AUDIT_ID = re.compile("[0-9]{1,10}")
+MAX_AUDIT_ID = 2**31 - 1
 
 
 def _entry(e: AuditEntry) -> AuditEntryOut:
@@ -91,7 +97,7 @@ def list_audit(
     after = decode_cursor(cursor)
     before = None
     if after is not None:
-        if not after.isdigit():
+        if not AUDIT_ID.fullmatch(after) or int(after) > MAX_AUDIT_ID:
             raise invalid_parameter("cursor", "not a cursor this API issued")
         before = int(after)
     csv = wants_csv(request, format_)

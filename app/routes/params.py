@@ -4,6 +4,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -23,6 +24,8 @@ from app.schemas import JSON_MEDIA_TYPE, Meta
 
 R = TypeVar("R")
 T = TypeVar("T")
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def check_parameters(request: Request) -> None:
@@ -207,9 +210,15 @@ def decode_cursor(cursor: str | None) -> str | None:
         after = json.loads(raw)["after"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise invalid_parameter("cursor", "not a cursor this API issued") from exc
-    if not isinstance(after, str) or "\x00" in after:
+    if not isinstance(after, str) or not sendable(after):
         raise invalid_parameter("cursor", "not a cursor this API issued")
     return after
+
+
+def sendable(text: str) -> bool:
+    """Whether a database can be sent `text`: no NUL (PostgreSQL text can't hold one) and no
+    lone surrogate (a JSON `\\ud800` decodes to one; it has no UTF-8 form)."""
+    return "\x00" not in text and not LONE_SURROGATE.search(text)
 
 
 def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | None:
