@@ -1,6 +1,7 @@
 """Engine factory, SQLite pragmas and the request session dependency."""
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, ExceptionContext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import PoolProxiedConnection
@@ -27,7 +28,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
-from app.dberrors import classify
+from app.dberrors import READ_ONLY, classify
 
 T = TypeVar("T")
 # Execution option that marks a write session's connection (see `write_session`).
@@ -54,10 +55,12 @@ def make_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(
+        engine = create_engine(
             url,
             **_postgres_options(pool_size, pool_timeout, connect_timeout, statement_timeout_ms),
         )
+        event.listen(engine, "handle_error", _drop_read_only)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -87,7 +90,46 @@ def make_engine(
         if conn.get_execution_options().get(WRITE):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    event.listen(engine, "handle_error", _drop_read_only)
     return engine
+
+
+def _drop_read_only(context: ExceptionContext) -> None:
+    """A connection that refused a write as read-only is dropped, and the pool's others with
+    it: SQLite keeps a file it opened while the file was read-only read-only for as long as the
+    connection lives, and PostgreSQL keeps the default_transaction_read_only a session began
+    with, so once the store took writes again, those connections still would not."""
+    error = context.sqlalchemy_exception
+    if error is not None and classify(error) is READ_ONLY:
+        context.is_disconnect = True
+
+
+def takes_writes(connection: Connection) -> bool:
+    """Whether a write on this database can work now: on SQLite, whether the connection is not
+    query-only and this process may write the file, its -wal and -shm (or create them); on
+    PostgreSQL, whether the session's
+    transactions are read-write (a standby's, or a database set read-only, are not: the
+    connection is then dropped, so that it is not kept once the database takes writes)."""
+    if connection.dialect.name != "sqlite":
+        read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar()
+        if read_only == "off":
+            return True
+        connection.invalidate()
+        return False
+    if connection.exec_driver_sql("PRAGMA query_only").scalar():
+        return False
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return True
+    # os.access, not a trial open: closing any descriptor of the file would release the
+    # locks SQLite holds on it in this process. Effective ids: what open() itself checks.
+    path = Path(database)
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        if file.exists() and not os.access(file, os.W_OK, effective_ids=True):
+            return False
+        if not file.exists() and not os.access(file.parent, os.W_OK | os.X_OK, effective_ids=True):
+            return False
+    return True
 
 
 def _postgres_options(
@@ -318,6 +360,14 @@ class Database:
             )
         try:
             # A thread of the writes' own: the reads can't keep a write waiting for one.
+            try:
+                return await anyio.to_thread.run_sync(in_thread, limiter=self._write_thread)
+            except DBAPIError as error:
+                if not (error.connection_invalidated and classify(error) is READ_ONLY):
+                    raise
+            # Refused as read-only, having changed nothing, on a connection that may have been
+            # opened while the store was read-only and kept since: the pool has dropped them
+            # (`_drop_read_only`), so once more on a new one, which tells the store's state now.
             return await anyio.to_thread.run_sync(in_thread, limiter=self._write_thread)
         finally:
             self._writers.release()

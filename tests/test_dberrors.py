@@ -21,7 +21,7 @@ from app.main import create_app
 from app.seed import seed
 from tests.conftest import SEED_DIR, Databases, writable_client
 from tests.routes.checks import assert_problem
-from tests.writes import auth, close_narva
+from tests.writes import auth, close_narva, patch
 
 # --- the mapping, from errors the databases really raise -------------------------------------
 
@@ -187,8 +187,21 @@ BIG_ARTICLE = {
 @pytest.mark.fault
 def test_reads_carry_on(restricted: tuple[TestClient, str]) -> None:
     client, _ = restricted
-    for url in ("/v1/crossings?country=LV", "/v1/borders/NO-RU", "/v1/search?q=fence", "/readyz"):
+    for url in ("/v1/crossings?country=LV", "/v1/borders/NO-RU", "/v1/search?q=fence"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.fault
+def test_readyz_says_when_writes_cannot_work(restricted: tuple[TestClient, str]) -> None:
+    """A read-only store is not ready (it can't take writes); a full one may still take some."""
+    client, message = restricted
+    response = client.get("/readyz")
+    if message == "read-only":
+        body = assert_problem(response, 503)
+        assert body["title"] == "Database read-only"
+        assert int(response.headers["retry-after"]) > 0
+    else:
+        assert response.status_code == 200
 
 
 @pytest.mark.fault
@@ -197,9 +210,7 @@ def test_a_write_is_a_503_that_says_why(restricted: tuple[TestClient, str]) -> N
     writes = [lambda: client.post("/v1/sources", headers=auth(), json=BIG_ARTICLE)]
     if message == "read-only":
         # A full store may still have room for a small write; a read-only one has none.
-        writes.append(
-            lambda: client.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
-        )
+        writes.append(lambda: patch(client, "/v1/crossings/narva", close_narva()))
     for write in writes:
         response = write()
         body = assert_problem(response, 503)

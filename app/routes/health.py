@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from app.db import SessionDep
+from app.db import SessionDep, takes_writes
+from app.dberrors import READ_ONLY
 from app.problems import ProblemError, problem_responses
 
 router = APIRouter(tags=["health"])
@@ -17,9 +18,17 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses=problem_responses(503))
 def readyz(session: SessionDep) -> dict[str, str]:
-    """The database answers; 503 otherwise."""
+    """The database answers and takes writes; 503 otherwise (a read-only one still serves reads)."""
     try:
         session.execute(text("SELECT 1 FROM country LIMIT 1"))
+        writable = takes_writes(session.connection())
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         raise ProblemError(503, "Database unavailable", "The database did not answer.") from exc
+    if not writable:
+        raise ProblemError(
+            503,
+            READ_ONLY.title,
+            READ_ONLY.detail,
+            headers={"Retry-After": str(READ_ONLY.retry_after)},
+        )
     return {"status": "ready"}
