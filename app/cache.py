@@ -6,7 +6,18 @@
 - Answers are kept in memory, keyed by the exact path and query string (and whether the request
   had an Origin, which changes the CORS headers, and whether its Accept asks for CSV), and
   served again without touching the application or the database, until the data version
-  changes.
+  changes. Accept and If-None-Match are list headers: a request that sends one on several
+  lines is read as if it had sent them on one, joined with ", " (RFC 9110, 5.3), here and in
+  the routes alike (`app.media.list_field`), so an answer is never kept under the key of
+  another media type than the one the route chose.
+- What is kept is bounded twice: by RESPONSE_CACHE_BYTES, which counts each answer's key,
+  headers and body and a fixed allowance for its Python objects, and by
+  RESPONSE_CACHE_ENTRIES answers. When either would be exceeded, the oldest answers go first.
+- Only answers to a canonical request target are kept: a query string of at most
+  MAX_KEPT_QUERY_BYTES bytes that names each parameter once and has no empty `&&` part.
+  Every other spelling (a repeated key, of which a route reads the last value; padding) is
+  answered as usual and not kept, so a client can't fill the cache with copies of one
+  answer under keys of its choosing. No legitimate query of this API comes near the bound.
 - An answer the application marks `no-store` (the exports, streamed as they are read, and the
   audit log) is never kept, so it is not buffered either: it is passed on as it comes, chunk
   by chunk, with no ETag. To a HEAD, the application is stopped once the headers are sent.
@@ -26,11 +37,12 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.media import prefers_csv
+from app.media import accepts_csv, list_field
 
 log = logging.getLogger("borderstatus.cache")
 
@@ -38,6 +50,13 @@ UNCACHED_PATHS = frozenset({"/healthz", "/readyz"})
 T = TypeVar("T")
 # Path, query string, whether the request had an Origin, whether its Accept prefers CSV.
 Key = tuple[str, bytes, bool, bool]
+# Longer query strings are answered but not kept. The longest a route takes (every filter at
+# its maximum length, a cursor) is well under it.
+MAX_KEPT_QUERY_BYTES = 4096
+# What an answer's Python objects (key tuple, Entry, header lists and tuples, bytes headers,
+# the dict slot) take beside the bytes counted one by one; measured with tracemalloc for
+# answers of about ten headers.
+ENTRY_OVERHEAD_BYTES = 2048
 
 
 def etag_of(body: bytes) -> bytes:
@@ -51,12 +70,30 @@ def matches(if_none_match: bytes, etag: bytes) -> bool:
     return any(t.strip().removeprefix(b"W/") == etag for t in if_none_match.split(b","))
 
 
+def kept_query(query: bytes) -> bool:
+    """Whether answers to this query string may be kept: short, each parameter named once (as
+    the routes decode names, `%61` is `a`), no empty part."""
+    if not query:
+        return True
+    if len(query) > MAX_KEPT_QUERY_BYTES:
+        return False
+    names = [unquote_plus(part.partition(b"=")[0].decode("latin-1")) for part in query.split(b"&")]
+    return all(names) and len(set(names)) == len(names)
+
+
 @dataclass(frozen=True)
 class Entry:
     headers: list[tuple[bytes, bytes]]
     not_modified_headers: list[tuple[bytes, bytes]]
     body: bytes
     etag: bytes
+
+
+def cost_of(key: Key, entry: Entry) -> int:
+    """The memory an answer kept under `key` takes, as counted against the cache's budget.
+    The 304 headers are the same objects as the 200's, so they count once."""
+    headers = sum(len(name) + len(value) for name, value in entry.headers)
+    return ENTRY_OVERHEAD_BYTES + len(key[0]) + len(key[1]) + headers + len(entry.body)
 
 
 @dataclass
@@ -133,11 +170,14 @@ class DataVersion:
 class CacheStore:
     """The cached answers of one application. Touched only from its event loop."""
 
-    def __init__(self, *, enabled: bool, max_bytes: int) -> None:
+    def __init__(self, *, enabled: bool, max_bytes: int, max_entries: int = 10_000) -> None:
         self.enabled = enabled
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        # In the order they were kept: the oldest is evicted first.
         self.entries: dict[Key, Entry] = {}
         self.flights: dict[Key, Flight] = {}
+        # The cost (`cost_of`) of every entry kept.
         self.size = 0
         # Bumped on every invalidation; an answer computed across one is not stored.
         self.generation = 0
@@ -171,12 +211,20 @@ class CacheStore:
     def store(self, key: Key, entry: Entry, generation: int) -> None:
         if not self.enabled or generation != self.generation or key[0] in UNCACHED_PATHS:
             return
-        if len(entry.body) > self.max_bytes // 64:
+        if not kept_query(key[1]):
             return
-        if self.size + len(entry.body) > self.max_bytes:
-            self.invalidate()
+        cost = cost_of(key, entry)
+        if cost > self.max_bytes // 64 or self.max_entries < 1:
+            return
+        if (previous := self.entries.pop(key, None)) is not None:
+            self.size -= cost_of(key, previous)
+        while self.entries and (
+            self.size + cost > self.max_bytes or len(self.entries) >= self.max_entries
+        ):
+            oldest = next(iter(self.entries))
+            self.size -= cost_of(oldest, self.entries.pop(oldest))
         self.entries[key] = entry
-        self.size += len(entry.body)
+        self.size += cost
 
 
 class ResponseCache:
@@ -192,17 +240,10 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         head = scope["method"] == "HEAD"
-        if_none_match = b""
-        has_origin = False
-        accept: str | None = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if_none_match = value
-            elif name == b"origin":
-                has_origin = True
-            elif name == b"accept":
-                accept = value.decode("latin-1")
-        key = (scope["path"], scope["query_string"], has_origin, prefers_csv(accept))
+        headers = scope["headers"]
+        # Any Origin line changes the CORS headers alike (reads answer every origin the same).
+        has_origin = any(name == b"origin" for name, _ in headers)
+        key = (scope["path"], scope["query_string"], has_origin, accepts_csv(headers))
         entry = self.store.entries.get(key)
         if entry is None and (flight := self.store.flights.get(key)) is not None:
             await flight.done.wait()
@@ -211,6 +252,7 @@ class ResponseCache:
             entry = await self._lead(scope, receive, send, key, head=head)
             if entry is None:
                 return
+        if_none_match = list_field(headers, b"if-none-match")
         if if_none_match and matches(if_none_match, entry.etag):
             await send(
                 {

@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     cache_max_age: int = 5
     # Keep answers in memory until the data changes; off measures the uncached path.
     response_cache: bool = True
+    # The answers' keys, headers and bodies count against it (app.cache).
     response_cache_bytes: int = 64 * 1024 * 1024
+    # At most this many answers are kept; past either bound the oldest go first.
+    response_cache_entries: int = Field(10_000, ge=0)
     # How often each worker reads the data version: a change shows everywhere within this.
     data_version_poll_seconds: float = 0.25
     sqlite_busy_timeout_ms: int = 5000

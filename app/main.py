@@ -176,7 +176,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.database = Database(app.state.engine, write_wait=settings.write_wait_seconds)
     app.state.cache = CacheStore(
-        enabled=settings.response_cache, max_bytes=settings.response_cache_bytes
+        enabled=settings.response_cache,
+        max_bytes=settings.response_cache_bytes,
+        max_entries=settings.response_cache_entries,
     )
     app.state.curators = Curators(settings)
     install_problems(app)

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import problem_response
@@ -134,13 +135,15 @@ class CrossOriginPolicy:
 
 
 def _origin_and_requested_method(scope: Scope) -> tuple[str | None, str | None]:
-    origin = wanted = None
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            origin = value.decode("latin-1").rstrip("/")
-        elif name == b"access-control-request-method" and scope["method"] == "OPTIONS":
-            wanted = value.decode("latin-1").strip().upper()
-    return origin, wanted
+    """The Origin, and a preflight's requested method, read as CORSMiddleware reads them (the
+    first line of each), so a request that repeats one is judged by the value it acts on."""
+    headers = Headers(scope=scope)
+    origin = headers.get("origin")
+    wanted = headers.get("access-control-request-method") if scope["method"] == "OPTIONS" else None
+    return (
+        None if origin is None else origin.rstrip("/"),
+        None if wanted is None else wanted.strip().upper(),
+    )
 
 
 def _same_origin(scope: Scope, origin: str) -> bool:

@@ -100,13 +100,78 @@ def test_an_answer_computed_across_an_invalidation_is_not_kept() -> None:
 
 
 def test_the_cache_stays_within_its_size() -> None:
-    store = CacheStore(enabled=True, max_bytes=64 * 100)
-    for n in range(50):
-        entry = Entry(headers=[], not_modified_headers=[], body=b"x" * 100, etag=b'"x"')
+    store = CacheStore(enabled=True, max_bytes=64 * 4096)
+    for n in range(200):
+        entry = Entry(headers=[], not_modified_headers=[], body=b"x" * 1000, etag=b'"x"')
         store.store((f"/{n}", b"", False, False), entry, store.generation)
         assert store.size <= store.max_bytes
-    store.store(("/big", b"", False, False), Entry([], [], b"x" * 1000, b'"y"'), store.generation)
+        assert (f"/{n}", b"", False, False) in store.entries  # the newest answer is kept
+    store.store(("/big", b"", False, False), Entry([], [], b"x" * 5000, b'"y"'), store.generation)
     assert ("/big", b"", False, False) not in store.entries
+
+
+def test_keys_and_headers_count_against_the_cache_size() -> None:
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    headers = [(b"x-padding", b"v" * 1000)]
+    for n in range(1000):
+        key = ("/v1/search", b"q=%d&pad=" % n + b"p" * 3000, False, False)
+        store.store(key, Entry(headers, headers, b"{}", b'"x"'), store.generation)
+    held = sum(
+        len(path) + len(query) + sum(len(k) + len(v) for k, v in entry.headers) + len(entry.body)
+        for (path, query, _origin, _csv), entry in store.entries.items()
+    )
+    assert 0 < held <= store.max_bytes
+
+
+def test_the_cache_keeps_at_most_its_number_of_answers_the_newest() -> None:
+    store = CacheStore(enabled=True, max_bytes=1 << 30, max_entries=10)
+    for n in range(50):
+        entry = Entry(headers=[], not_modified_headers=[], body=b"{}", etag=b'"x"')
+        store.store((f"/{n}", b"", False, False), entry, store.generation)
+    assert list(store.entries) == [(f"/{n}", b"", False, False) for n in range(40, 50)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"q=a&q=b",
+        b"q=a&%71=b",
+        b"q=a&limit=5&q=a",
+        b"q=a&",
+        b"&q=a",
+        b"q=a&&limit=5",
+        b"q=" + b"a" * 5000,
+    ],
+)
+def test_an_answer_to_a_query_string_spelt_unusually_is_not_kept(query: bytes) -> None:
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+    entry = Entry(headers=[], not_modified_headers=[], body=b"{}", etag=b'"x"')
+    store.store(("/v1/search", query, False, False), entry, store.generation)
+    store.store(("/v1/search", b"q=a&limit=5", False, False), entry, store.generation)
+    assert list(store.entries) == [("/v1/search", b"q=a&limit=5", False, False)]
+
+
+def test_a_repeated_parameter_is_answered_but_not_kept(client: TestClient) -> None:
+    store: CacheStore = client.app.state.cache  # type: ignore[attr-defined]
+    canonical = client.get("/v1/countries?format=json")
+    for _ in range(2):
+        repeated = client.get("/v1/countries?format=csv&format=json")
+        assert repeated.status_code == 200
+        assert repeated.content == canonical.content
+    kept = {query for path, query, _origin, _csv in store.entries if path == "/v1/countries"}
+    assert b"format=json" in kept
+    assert b"format=csv&format=json" not in kept
+
+
+def test_if_none_match_on_several_lines_is_read_as_one_list(client: TestClient) -> None:
+    url = "/v1/borders/NO-RU"
+    etag = client.get(url).headers["etag"]
+    for lines in ([etag, '"other"'], ['"other"', etag]):
+        response = client.get(url, headers=[("If-None-Match", line) for line in lines])
+        assert response.status_code == 304, lines
+        assert response.headers["etag"] == etag
+    stale = client.get(url, headers=[("If-None-Match", '"a"'), ("If-None-Match", '"b"')])
+    assert stale.status_code == 200
 
 
 def test_memo_is_not_kept_across_an_invalidation() -> None:

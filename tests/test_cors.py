@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.conftest import writable_client
+from tests.conftest import TOKENS, writable_client
 from tests.routes.checks import assert_problem
 from tests.writes import auth, close_narva
 
@@ -81,3 +81,22 @@ def test_reads_answer_every_origin_alike_with_writes_configured(browser_writer: 
         response = browser_writer.get(url, headers={"Origin": origin})
         assert response.headers["access-control-allow-origin"] == "*"
         assert "access-control-allow-credentials" not in response.headers
+
+
+@pytest.mark.parametrize("lines", [[OTHER, CURATE], [CURATE, OTHER]], ids=["other", "curate"])
+def test_a_write_with_two_origins_is_judged_by_the_first_as_its_cors_headers_are(
+    browser_writer: TestClient, lines: list[str]
+) -> None:
+    headers = [
+        ("Authorization", f"Bearer {TOKENS['alice']}"),
+        ("If-Match", "*"),
+        *(("Origin", line) for line in lines),
+    ]
+    response = browser_writer.patch("/v1/crossings/narva", headers=headers, json=close_narva())
+
+    if lines[0] == CURATE:
+        assert response.status_code == 200, response.text
+        assert response.headers["access-control-allow-origin"] == CURATE
+    else:
+        assert_problem(response, 403)
+        assert browser_writer.get("/v1/crossings/narva").json()["status"] == "open"

@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.exports import Batches, Chunk, Table, csv_chunks, csv_records, encode_rows
-from app.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, prefers_csv
+from app.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, accepts_csv
 from app.routes.params import Format
 
 # Every list answers JSON or CSV for the same URL, by its Accept header: a shared cache must
@@ -27,10 +27,11 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def wants_csv(request: Request, format_: Format | None) -> bool:
-    """`format` when given, else whether the Accept header ranks CSV above JSON."""
+    """`format` when given, else whether the Accept header ranks CSV above JSON: every Accept
+    line of the request, read as the response cache reads them for its key."""
     if format_ is not None:
         return format_ == "csv"
-    return prefers_csv(request.headers.get("accept"))
+    return accepts_csv(request.headers.raw)
 
 
 def whole_list(request: Request) -> bool:
