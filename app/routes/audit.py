@@ -15,7 +15,7 @@ from app.models import AuditEntry
 from app.payloads import NO_NUL
 from app.problems import invalid_parameter, problem_responses
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, encode_cursor
+from app.routes.params import CursorParam, FormatParam, Limit, paging
 from app.schemas import JSON_MEDIA_TYPE, AuditEntryOut, Meta, Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -94,7 +94,8 @@ def list_audit(
     format_: FormatParam = None,
 ) -> Response:
     """Every write, newest first (curators only): who, when, what, and before and after."""
-    after = decode_cursor(cursor)
+    place = paging(request, cursor)
+    after = place.after
     before = None
     if after is not None:
         if not AUDIT_ID.fullmatch(after) or int(after) > MAX_AUDIT_ID:
@@ -108,7 +109,7 @@ def list_audit(
     rows, total = queries.audit_page(
         session, record_type=record_type, record_id=record_id, before=before, limit=limit + 1
     )
-    next_cursor = encode_cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
+    next_cursor = place.cursor(str(rows[limit - 1].id)) if len(rows) > limit else None
     entries = [_entry(e) for e in rows[:limit]]
     if csv:
         return csv_page(request, exports.AUDIT, exports.rendered(entries), next_cursor, PRIVATE)

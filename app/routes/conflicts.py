@@ -6,7 +6,7 @@ from app import exports, presenters, queries
 from app.db import Database, SessionDep
 from app.problems import problem_responses
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, page_of
+from app.routes.params import CursorParam, FormatParam, Limit, page_of, paging
 from app.schemas import FactOut, Meta, Page
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
@@ -24,13 +24,13 @@ def list_conflicts(
     format_: FormatParam = None,
 ) -> Page[FactOut] | Response:
     """Every disagreement between sources: each claim with provenance, the preferred one, why."""
-    after = decode_cursor(cursor)
+    place = paging(request, cursor)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
         database: Database = request.app.state.database
         return csv_stream(exports.CONFLICTS, exports.facts(database.engine, disputed_only=True))
-    rows, total = queries.disputed_facts_page(session, after=after, limit=limit + 1)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id)
+    rows, total = queries.disputed_facts_page(session, after=place.after, limit=limit + 1)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id, paging=place)
     facts = presenters.facts(session, rows)
     if csv:
         return csv_page(request, exports.CONFLICTS, exports.rendered(facts), next_cursor)

@@ -19,12 +19,13 @@ from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
+    Paging,
     country_code,
-    decode_cursor,
     detail_response,
     documents_body,
     on_neighbour_side,
     page_of,
+    paging,
     partial_date_param,
     query_model,
     query_parameters,
@@ -74,7 +75,7 @@ async def list_crossings(
     request: Request, params: Annotated[CrossingsQuery, query_model(CrossingsQuery)]
 ) -> Response:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
-    after = decode_cursor(params.cursor)
+    place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
     neighbour = await country_code(request, "neighbour", params.neighbour)
     as_of = partial_date_param("as_of", params.as_of, end=True)
@@ -129,7 +130,7 @@ async def list_crossings(
 
     if as_of is None:
         docs, total, next_cursor = await read_documents(
-            database, list_filter, after=after, limit=limit
+            database, list_filter, paging=place, limit=limit
         )
         if csv:
             return csv_page(request, exports.CROSSINGS, docs, next_cursor)
@@ -141,7 +142,7 @@ async def list_crossings(
             list_filter,
             as_of=as_of,
             status=params.status,
-            after=after,
+            place=place,
             meta=meta,
             limit=limit,
         )
@@ -166,14 +167,16 @@ def _crossings_as_of(
     *,
     as_of: dt.date,
     status: str | None,
-    after: str | None,
+    place: Paging,
     limit: int,
     meta: Callable[[int, str | None], CrossingsMeta],
 ) -> CrossingsPage:
     listed = _listed_on(list_filter, as_of, status)
-    rows, total = queries.records_page(session, list_filter=listed, after=after, limit=limit + 1)
+    rows, total = queries.records_page(
+        session, list_filter=listed, after=place.after, limit=limit + 1
+    )
     statuses = presenters.statuses_at(session, rows, as_of=as_of)
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda c: c.id, paging=place)
     return CrossingsPage(
         data=presenters.crossings(session, rows, statuses=statuses),
         meta=meta(total, next_cursor),

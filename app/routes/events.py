@@ -14,8 +14,8 @@ from app.routes.params import (
     CursorParam,
     FormatParam,
     Limit,
-    decode_cursor,
     page_of,
+    paging,
     partial_date_param,
 )
 from app.schemas import EventKind, EventOut, Meta, Page
@@ -53,7 +53,8 @@ def list_events(
     end = partial_date_param("to", date_to, end=True)
     if start and end and start > end:
         raise invalid_parameter("from", "is after `to`")
-    after = _event_cursor(decode_cursor(cursor))
+    place = paging(request, cursor)
+    after = _event_cursor(place.after)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
         database: Database = request.app.state.database
@@ -71,7 +72,7 @@ def list_events(
         limit=limit + 1,
     )
     rows, next_cursor = page_of(
-        rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}"
+        rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}", paging=place
     )
     events = presenters.events(session, rows)
     if csv:

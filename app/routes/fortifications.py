@@ -15,10 +15,10 @@ from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_c
 from app.routes.params import (
     ListQuery,
     country_code,
-    decode_cursor,
     detail_response,
     documents_body,
     on_neighbour_side,
+    paging,
     query_model,
     query_parameters,
     read_documents,
@@ -61,7 +61,7 @@ async def list_fortifications(
     request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
     """Fortification projects, including rejected ones, with figures and provenance."""
-    after = decode_cursor(params.cursor)
+    place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
     list_filter = queries.fortification_filter(
         country=country,
@@ -76,7 +76,7 @@ async def list_fortifications(
         batches = exports.documents(database.engine, list_filter)
         return await run_in_threadpool(csv_stream, exports.FORTIFICATIONS, batches)
     docs, total, next_cursor = await read_documents(
-        database, list_filter, after=after, limit=params.limit
+        database, list_filter, paging=place, limit=params.limit
     )
     if csv:
         return csv_page(request, exports.FORTIFICATIONS, docs, next_cursor)

@@ -3,9 +3,11 @@
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -189,30 +191,74 @@ CursorParam = Annotated[
 FormatParam = Annotated[Format | None, Query(alias="format", description=FORMAT_HELP)]
 
 
-def page_of(rows: list[R], *, limit: int, key: Callable[[R], str]) -> tuple[list[R], str | None]:
-    """The first `limit` rows and the cursor to the next page, from `limit + 1` fetched rows."""
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor(key(rows[limit - 1]))
+# What a cursor is not bound to: the page size may change from one page to the next, and the
+# format only changes how a page is written.
+UNBOUND = frozenset({"cursor", "limit", "format"})
+NOT_ISSUED = "not a cursor this API issued"
+FOREIGN = "this cursor belongs to another list or other filters; start again without cursor"
 
 
-def encode_cursor(after: str) -> str:
-    raw = json.dumps({"after": after}, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Paging:
+    """Where a list page starts (after the key its cursor holds), and the list and filters
+    its cursors are bound to."""
+
+    after: str | None
+    list_key: str
+
+    def cursor(self, key: str) -> str:
+        """The cursor to the page after `key`, for this list and these filters only."""
+        return encode_cursor(key, list_key=self.list_key)
+
+
+def paging(request: Request, cursor: str | None) -> Paging:
+    """A list request's place: its cursor, refused unless issued for this list and filters."""
+    route = request.scope.get("route")
+    path = route.path if isinstance(route, APIRoute) else request.url.path
+    key = list_key(path, request.query_params)
+    return Paging(decode_cursor(cursor, list_key=key), key)
+
+
+def list_key(path: str, query: Mapping[str, str]) -> str:
+    """A digest of the endpoint (the same with or without /v1) and its filters: every query
+    parameter but those in `UNBOUND`, each once with the value the route reads (the last), in
+    name order. Deterministic, so the same page always has the same cursor (and ETag)."""
+    filters = sorted((n, v) for n, v in query.items() if n not in UNBOUND)
+    canonical = json.dumps([path.removeprefix("/v1"), filters]).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()[:12]).decode()
+
+
+def encode_cursor(after: str, *, list_key: str) -> str:
+    """An opaque, URL-safe cursor: the key a page starts after, and the list it belongs to."""
+    raw = json.dumps({"after": after, "list": list_key}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    """The key a page starts after; a cursor we didn't issue is a 422."""
+def decode_cursor(cursor: str | None, *, list_key: str) -> str | None:
+    """The key a page starts after; a cursor we didn't issue, or issued for another list or
+    other filters (or before cursors were bound to them), is a 422."""
     if cursor is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        after = json.loads(raw)["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise invalid_parameter("cursor", "not a cursor this API issued") from exc
+        decoded = json.loads(raw)
+        after, bound_to = decoded["after"], decoded.get("list")
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise invalid_parameter("cursor", NOT_ISSUED) from exc
+    if bound_to != list_key:
+        raise invalid_parameter("cursor", FOREIGN)
     if not isinstance(after, str) or not sendable(after):
-        raise invalid_parameter("cursor", "not a cursor this API issued")
+        raise invalid_parameter("cursor", NOT_ISSUED)
     return after
+
+
+def page_of(
+    rows: list[R], *, limit: int, key: Callable[[R], str], paging: Paging
+) -> tuple[list[R], str | None]:
+    """The first `limit` rows and the cursor to the next page, from `limit + 1` fetched rows."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], paging.cursor(key(rows[limit - 1]))
 
 
 def sendable(text: str) -> bool:
@@ -233,18 +279,18 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
 
 
 async def read_documents(
-    database: Database, list_filter: queries.ListFilter, *, after: str | None, limit: int
+    database: Database, list_filter: queries.ListFilter, *, paging: Paging, limit: int
 ) -> tuple[list[str], int, str | None]:
     """A list page of the records' stored documents: the documents, the total and the
     cursor to the next page."""
     dialect = database.engine.dialect
     rows, total = await database.read(
         lambda connection: queries.documents_page(
-            connection, dialect, list_filter, after=after, limit=limit + 1
+            connection, dialect, list_filter, after=paging.after, limit=limit + 1
         ),
         quick=list_filter.indexed,
     )
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0])
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0], paging=paging)
     stored = [doc for _, doc in rows]
     docs = [doc for doc in stored if doc is not None]
     if len(docs) < len(stored):
@@ -262,13 +308,15 @@ async def documents_response(
     database: Database,
     list_filter: queries.ListFilter,
     *,
-    after: str | None,
+    paging: Paging,
     limit: int,
     meta: Callable[[int, str | None], Meta],
 ) -> Response:
     """A list page sent from the records' stored documents; `meta(total, next_cursor)`
     builds its meta."""
-    docs, total, next_cursor = await read_documents(database, list_filter, after=after, limit=limit)
+    docs, total, next_cursor = await read_documents(
+        database, list_filter, paging=paging, limit=limit
+    )
     return Response(documents_body(docs, meta(total, next_cursor)), media_type=JSON_MEDIA_TYPE)
 
 

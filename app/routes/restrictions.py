@@ -21,11 +21,12 @@ from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
+    Paging,
     country_code,
-    decode_cursor,
     detail_response,
     documents_body,
     page_of,
+    paging,
     partial_date_param,
     query_model,
     query_parameters,
@@ -67,7 +68,7 @@ async def list_restrictions(
 
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """
-    after = decode_cursor(params.cursor)
+    place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
     as_of = partial_date_param("as_of", params.as_of, end=True)
     list_filter = queries.restriction_filter(
@@ -104,7 +105,7 @@ async def list_restrictions(
         return await run_in_threadpool(csv_stream, exports.RESTRICTIONS, batches)
     if as_of is None:
         docs, total, next_cursor = await read_documents(
-            database, list_filter, after=after, limit=limit
+            database, list_filter, paging=place, limit=limit
         )
         if csv:
             return csv_page(request, exports.RESTRICTIONS, docs, next_cursor)
@@ -117,7 +118,7 @@ async def list_restrictions(
             list_filter,
             as_of=date,
             status=params.status,
-            after=after,
+            place=place,
             limit=limit,
             meta=meta,
         )
@@ -141,15 +142,17 @@ def _restrictions_as_of(
     *,
     as_of: dt.date,
     status: str | None,
-    after: str | None,
+    place: Paging,
     limit: int,
     meta: Callable[[int, str | None], DatedMeta],
 ) -> RestrictionsPage:
     # Listed are the restrictions that existed on the date (with that status then).
     listed = queries.on_date(list_filter, as_of, status)
-    rows, total = queries.records_page(session, list_filter=listed, after=after, limit=limit + 1)
+    rows, total = queries.records_page(
+        session, list_filter=listed, after=place.after, limit=limit + 1
+    )
     statuses = _states_on(as_of, rows, presenters.statuses_at(session, rows, as_of=as_of))
-    rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id)
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda r: r.id, paging=place)
     return RestrictionsPage(
         data=presenters.restrictions(session, rows, statuses=statuses),
         meta=meta(total, next_cursor),

@@ -11,7 +11,7 @@ from app import exports, queries
 from app.db import Database, SessionDep
 from app.problems import invalid_parameter, problem_responses
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, decode_cursor, encode_cursor
+from app.routes.params import CursorParam, FormatParam, Limit, paging
 from app.schemas import Meta, Page, SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -85,7 +85,8 @@ def search(
     terms = WORD.findall(q)[:20]
     if not terms:
         raise invalid_parameter("q", "needs at least one word")
-    after = decode_cursor(cursor)
+    place = paging(request, cursor)
+    after = place.after
     if after is not None and not OFFSET.fullmatch(after):
         raise invalid_parameter("cursor", "not a cursor this API issued")
     csv = wants_csv(request, format_)
@@ -96,7 +97,7 @@ def search(
     rows, total = queries.search(session, terms=terms, limit=limit, offset=offset)
     end = offset + len(rows)
     hits = [_hit(row) for row in rows]
-    next_cursor = encode_cursor(str(end)) if end < total else None
+    next_cursor = place.cursor(str(end)) if end < total else None
     if csv:
         return csv_page(request, exports.SEARCH, exports.rendered(hits), next_cursor)
     response.headers.update(VARY)
