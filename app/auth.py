@@ -18,13 +18,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.routing import Match
+from starlette.routing import Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 from app.problems import ProblemError, problem_response
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The mount of the status page's scripts and styles (app.routes.status_page), and the methods
+# it serves.
+STATIC_MOUNT = "static"
+FILE_METHODS = ("GET", "HEAD")
 REALM = 'Bearer realm="borderstatus"'
 
 
@@ -60,10 +64,14 @@ class Curators:
                 "No curator token is configured (CURATOR_TOKENS or CURATOR_TOKENS_FILE), so "
                 "this service takes no writes and has no audit log to read.",
             )
-        client = request.client.host if request.client else "unknown"
-        if not self.limiter.test(self.failure_limit, "auth-failure", client):
-            raise self._too_many(self.failure_limit, ("auth-failure", client), "failed logins")
+        # A valid token is never refused for the failures of others at the same address (a
+        # proxy, a NAT, or a stranger who guessed a curator's address): only the guesses are
+        # limited.
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        name = self.name_of(token.strip()) if scheme.lower() == "bearer" else None
+        client = request.client.host if request.client else "unknown"
+        if name is None and not self.limiter.test(self.failure_limit, "auth-failure", client):
+            raise self._too_many(self.failure_limit, ("auth-failure", client), "failed logins")
         if scheme.lower() != "bearer" or not token.strip():
             raise ProblemError(
                 401,
@@ -71,7 +79,6 @@ class Curators:
                 "Send a curator's token: `Authorization: Bearer <token>`.",
                 headers={"WWW-Authenticate": REALM},
             )
-        name = self.name_of(token.strip())
         if name is None:
             self.limiter.hit(self.failure_limit, "auth-failure", client)
             raise ProblemError(
@@ -105,6 +112,17 @@ class WriteGuard:
         self.curators = curators
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in FILE_METHODS and _files(scope):
+            request = Request(scope)
+            response = problem_response(
+                request,
+                405,
+                "Method not allowed",
+                f"{scope['method']} is not allowed here.",
+                headers={"Allow": ", ".join(FILE_METHODS)},
+            )
+            await response(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and _routed(scope):
             request = Request(scope)
             try:
@@ -122,6 +140,16 @@ def _routed(scope: Scope) -> bool:
     """Whether a route takes this method on this path: a method no route takes is the
     router's 405 (or 404), for everyone alike."""
     return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
+
+
+def _files(scope: Scope) -> bool:
+    """Whether this path is under the static files' mount, which the router gives every
+    method, but which serves GET and HEAD only."""
+    try:
+        prefix: str = scope["app"].router.url_path_for(STATIC_MOUNT, path="")
+    except NoMatchFound:
+        return False
+    return str(scope["path"]).startswith(prefix)
 
 
 bearer = HTTPBearer(

@@ -58,6 +58,7 @@ from app.schemas import (
 from app.seed import Track
 from app.seed import seed as run_seed
 from app.seed import verify as run_verify
+from app.server import APP, uvicorn_options
 
 T = TypeVar("T")
 
@@ -344,15 +345,8 @@ def serve_command(
 
 
 def _serve(host: str | None, port: int | None, workers: int | None) -> None:
-    settings = get_settings()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-    )
+    options = uvicorn_options(get_settings(), host=host, port=port, workers=workers)
+    uvicorn.run(APP, **options)
 
 
 @cli.command("start")

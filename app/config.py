@@ -14,6 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MIN_TOKEN_LENGTH = 16
+# RFC 6750's b64token, what `Authorization: Bearer` carries: a token with any other character
+# (a space, a control character, anything beyond ASCII) could never be sent as it was set.
+BEARER_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/-]")
 
 
 class Settings(BaseSettings):
@@ -49,6 +52,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # Addresses (comma-separated, or *) whose X-Forwarded-For and X-Forwarded-Proto uvicorn
+    # believes: the reverse proxy's. Empty: none, the client is the peer of the connection.
+    forwarded_allow_ips: str = ""
+    # A connection must finish its request line and headers within this many seconds of
+    # opening, or of its first byte after a keep-alive pause, or it is closed.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    # Connections and requests in flight a worker takes; past this, uvicorn answers 503.
+    limit_concurrency: int = Field(1000, ge=1)
+    # Connections the kernel queues for a worker before it accepts them.
+    backlog: int = Field(2048, ge=1)
+    # One line per request (uvicorn's access log); off leaves warnings and errors only.
+    access_log: bool = True
     # `borderstatus start` brings the store in line with seed_data/ before serving.
     seed_on_start: bool = True
     # At least the number of worker threads, so every thread can hold a connection.
@@ -114,6 +129,7 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{where}: the token is shorter than {MIN_TOKEN_LENGTH} characters"
                 )
+            _check_bearer(token, where)
             add(name.strip(), hashlib.sha256(token.encode()).hexdigest(), where)
         if self.curator_tokens_file is not None:
             lines = self.curator_tokens_file.read_text(encoding="utf-8").splitlines()
@@ -126,6 +142,20 @@ class Settings(BaseSettings):
                     raise ValueError(f"{where}: expected `name sha256-hex`")
                 add(entry[0], entry[1].lower(), where)
         return hashes
+
+
+def _check_bearer(token: str, where: str) -> None:
+    """ValueError, naming `where` and the position (never the token itself), unless `token` is
+    an RFC 6750 b64token: letters, digits and - . _ ~ + /, then any number of =."""
+    body = token.rstrip("=")
+    for position, character in enumerate(body, start=1):
+        if not BEARER_CHARACTERS.fullmatch(character):
+            raise ValueError(
+                f"{where}: character {position} of the token can't be sent in a bearer token "
+                "(RFC 6750 allows A-Z a-z 0-9 - . _ ~ + / and = at the end only)"
+            )
+    if not body:
+        raise ValueError(f"{where}: the token is nothing but =")
 
 
 @lru_cache

@@ -51,6 +51,9 @@ class Shipped(Service):
         wait_for(lambda: httpx.get(healthz, timeout=1).status_code == 200, self.start_deadline)
         return self
 
+    def __enter__(self) -> "Shipped":
+        return self.start()
+
 
 def without_dac_override() -> list[str]:
     """The command prefix under which file modes bind this process's children: none when not

@@ -54,3 +54,34 @@ def test_a_malformed_token_setting_names_the_entry(
 
     with pytest.raises(ValueError, match=message):
         settings.curator_token_hashes()
+
+
+@pytest.mark.parametrize(
+    ("token", "position"),
+    [
+        ("alice-0123456789abcdé", 21),
+        ("alice 0123456789abcdef", 6),
+        ("alice-0123456789\tabcdef", 17),
+        ("alice-0123456789\x7fabcdef", 17),
+        ("alice-01234=56789abcdef", 12),
+        ("alice-0123456789\u00a0abcdef", 17),
+    ],
+    ids=["non-ascii", "space", "tab", "control", "inner-padding", "no-break-space"],
+)
+def test_a_token_that_cant_be_sent_as_a_bearer_token_is_refused(token: str, position: int) -> None:
+    """The header is read as latin-1 and the token hashed as UTF-8: such a token could never
+    match, and a space or control character can't be sent at all (RFC 6750, b64token)."""
+    settings = Settings(curator_tokens=f"bob:bob-0123456789abcdef,alice:{token}")
+
+    with pytest.raises(ValueError, match="CURATOR_TOKENS entry 2") as refused:
+        settings.curator_token_hashes()
+
+    assert f"character {position} of the token" in str(refused.value)
+    assert token not in str(refused.value)
+
+
+def test_every_character_of_a_bearer_token_is_accepted() -> None:
+    token = "AZaz09-._~+/0123456789=="
+    settings = Settings(curator_tokens=f"alice:{token}")
+
+    assert settings.curator_token_hashes() == {"alice": hashlib.sha256(token.encode()).hexdigest()}
