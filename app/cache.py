@@ -98,11 +98,14 @@ def cost_of(key: Key, entry: Entry) -> int:
 
 @dataclass
 class Flight:
-    """An answer being computed; the requests for the same key wait for it."""
+    """An answer being computed, or queued to be computed once the one before it is done;
+    the requests for the same key wait for it."""
 
     done: anyio.Event = field(default_factory=anyio.Event)
     # The answer, when it was a 200 that may be kept; otherwise each waiter asks for its own.
     entry: Entry | None = None
+    # The cache's generation when the computation began; None while it is queued.
+    generation: int | None = None
 
 
 class DataVersion:
@@ -191,7 +194,6 @@ class CacheStore:
         with self._lock:
             self.generation += 1
             self.entries = {}
-            self.flights = {}
             self.size = 0
             self.memo = {}
 
@@ -245,11 +247,15 @@ class ResponseCache:
         has_origin = any(name == b"origin" for name, _ in headers)
         key = (scope["path"], scope["query_string"], has_origin, accepts_csv(headers))
         entry = self.store.entries.get(key)
-        if entry is None and (flight := self.store.flights.get(key)) is not None:
-            await flight.done.wait()
-            entry = flight.entry
         if entry is None:
-            entry = await self._lead(scope, receive, send, key, head=head)
+            flight = self.store.flights.get(key)
+            if flight is None or flight.generation not in (None, self.store.generation):
+                # None is computing, or one that began before the data changed: this
+                # request's answer is computed after it arrived.
+                entry = await self._lead(scope, receive, send, key, head=head, behind=flight)
+            else:
+                await flight.done.wait()
+                entry = flight.entry or await self._compute(scope, receive, send, key, head=head)
             if entry is None:
                 return
         if_none_match = list_field(headers, b"if-none-match")
@@ -267,16 +273,33 @@ class ResponseCache:
         await send({"type": "http.response.body", "body": b"" if head else entry.body})
 
     async def _lead(
-        self, scope: Scope, receive: Receive, send: Send, key: Key, *, head: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: Key,
+        *,
+        head: bool,
+        behind: Flight | None,
     ) -> Entry | None:
-        """Compute the answer for `key`, with the requests that come meanwhile waiting for it."""
+        """Compute the answer for `key`, with the requests that come meanwhile waiting for it,
+        once `behind` (a computation of the same key begun before the data changed) is done.
+
+        So a key has at most one computation running. When the data changes faster than an
+        answer is computed (a burst of writes, a machine short of CPU), the requests of that
+        time share the next computation, instead of each change's first request starting one
+        more beside the others, which slowed every one of them down until no answer was kept
+        at all (docs/reliability.md, Load on a busy machine)."""
         if not self.store.enabled or key[0] in UNCACHED_PATHS:
             return await self._compute(scope, receive, send, key, head=head)
-        # The waiters asked before any invalidation that comes meanwhile (it empties
-        # `flights`), so this answer is as fresh for them as for the request computing it.
         flight = Flight()
         self.store.flights[key] = flight
         try:
+            if behind is not None:
+                await behind.done.wait()
+            # Every waiter asked before this begins, so the answer is as fresh for them as
+            # for the request computing it.
+            flight.generation = self.store.generation
             flight.entry = await self._compute(scope, receive, send, key, head=head)
             return flight.entry
         finally:

@@ -478,7 +478,8 @@ def test_a_request_after_an_invalidation_never_joins_a_computation_begun_before_
                 await until(lambda: len(calls) == 1)
                 store.invalidate()  # a write committed
                 tasks.start_soon(get, "after")
-                await until(lambda: len(calls) == 2)
+                await until(lambda: True)
+                assert len(calls) == 1, "the later request began before the first was done"
                 gate.set()
             found["later"] = (await http.get("/v1/crossings?country=LV")).content
         return found["before"], found["after"], found["later"]
@@ -487,6 +488,41 @@ def test_a_request_after_an_invalidation_never_joins_a_computation_begun_before_
     assert before == b'{"answer": 1}'
     assert after == later == b'{"answer": 2}'
     assert len(calls) == 2, "the later request was answered from the cache"
+
+
+def test_a_burst_of_writes_during_a_slow_answer_costs_one_computation_at_a_time() -> None:
+    """A burst of writes while an answer is slow to compute (a busy machine): the requests
+    that come meanwhile share one computation, begun after each of them arrived, instead of
+    each write's first request starting one more that would run beside the others."""
+    calls: list[bytes] = []
+    store = CacheStore(enabled=True, max_bytes=1 << 20)
+
+    async def main() -> tuple[dict[str, bytes], int]:
+        gate = anyio.Event()
+        cache = ResponseCache(gated_app(calls, gate), store=store, max_age=5)
+        found: dict[str, bytes] = {}
+        transport = httpx.ASGITransport(app=cache)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            async def get(name: str) -> None:
+                found[name] = (await http.get("/v1/crossings?country=LV")).content
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(get, "before")
+                await until(lambda: len(calls) == 1)
+                for n in range(5):
+                    store.invalidate()  # a write committed
+                    tasks.start_soon(get, f"after write {n}")
+                    await until(lambda: True)
+                running = len(calls)
+                gate.set()
+        return found, running
+
+    found, running = anyio.run(main)
+    assert running == 1, "a second computation began while the first was running"
+    assert found["before"] == b'{"answer": 1}'
+    assert {found[f"after write {n}"] for n in range(5)} == {b'{"answer": 2}'}
+    assert len(calls) == 2
 
 
 def test_requests_waiting_on_an_error_each_get_an_answer_of_their_own() -> None:
