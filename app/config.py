@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # Rates in the `limits` notation ("60/minute", "10 per hour"), per process.
     write_rate_limit: str = "60/minute"
     auth_failure_rate_limit: str = "10/minute"
+    # A PATCH without If-Match is a 428: a curator sends the ETag of the record as read (or
+    # `*`), so one can't overwrite another's change unseen. Off: If-Match may be left out.
+    require_if_match: bool = True
 
     def curator_token_hashes(self) -> dict[str, str]:
         """Each curator's name and the sha256 (hex) of their token; empty: writes disabled.

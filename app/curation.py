@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,8 +187,28 @@ def if_match_holds(if_match: str, current: str) -> bool:
     return any(tag.strip() == current for tag in if_match.split(","))
 
 
-def request_hash(method: str, path: str, body: bytes) -> str:
-    """What identifies a request for its Idempotency-Key: method, path and body."""
+def request_hash(method: str, route: str, path_params: Mapping[str, str], body: bytes) -> str:
+    """What identifies a request for its Idempotency-Key: the method, the route it reached
+    (its template, `/crossings/{crossing_id}`, the same with /v1 or without), the values of
+    the route's parameters, and the body as parsed JSON (so other whitespace or another key
+    order is the same request)."""
+    try:
+        content: Any = json.loads(body)
+    except ValueError:
+        content = body.decode("utf-8", "replace")
+    request = {
+        "method": method,
+        "route": route,
+        "params": dict(path_params),
+        "body": content,
+    }
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def raw_request_hash(method: str, path: str, body: bytes) -> str:
+    """How keys stored before `request_hash` identify their request: method, path and body
+    as sent, byte for byte. A retry of such a request is still answered from its key."""
     return hashlib.sha256(method.encode() + b"\n" + path.encode() + b"\n" + body).hexdigest()
 
 
@@ -221,19 +241,21 @@ def idempotent(
     write: Write,
     *,
     key: str | None,
-    fingerprint: str,
+    fingerprints: Sequence[str],
     work: Callable[[], Answer],
 ) -> Answer:
     """`work()`, or, for a key this curator sent before with the same request, its answer.
 
-    The key is stored in the write's own transaction, so a write and its key commit together.
-    The same key with another request is a 422.
+    `fingerprints` identify the request: the first is stored with a new key, and a stored
+    key holding any of them is the same request. The key is stored in the write's own
+    transaction, so a write and its key commit together. The same key with another request
+    is a 422.
     """
     if key is None:
         return work()
     stored = session.get(IdempotencyKey, (write.curator, key))
     if stored is not None:
-        if stored.request_hash != fingerprint:
+        if stored.request_hash not in fingerprints:
             raise ProblemError(
                 422,
                 "Idempotency key reused",
@@ -248,7 +270,7 @@ def idempotent(
         IdempotencyKey(
             curator=write.curator,
             key=key,
-            request_hash=fingerprint,
+            request_hash=fingerprints[0],
             status=answer.status,
             body=answer.body.decode(),
             headers=json.dumps(answer.headers),

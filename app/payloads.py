@@ -3,11 +3,16 @@
 Fields the server owns (ids, provenance offsets, timestamps, stored documents) are not among
 them: an unknown or forbidden field is a 422 naming it. In a PATCH, a field left out keeps its
 value and a field sent as null clears it (a required field can't be cleared).
+
+Bodies are strict: a value of another JSON type than its field's is a 422 naming the field,
+never converted (`"yes"` is not `true`, `true` is not `1`, `"12"` is not `12`, `12` is not
+`"12"`). Dates and the vocabularies are JSON strings, as documented; any number is taken where
+a decimal is, and a whole one (`12` or `12.0`) where an integer is.
 """
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.records import CountryCode, PartialDate
 from app.schemas import (
@@ -20,9 +25,19 @@ from app.schemas import (
     Traffic,
 )
 
+
+def _integral(value: Any) -> Any:
+    # JSON has one kind of number, and JSON Schema's "integer" takes 12.0 as 12; a bool or a
+    # string is still not one.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Summary = Annotated[str, Field(min_length=1, max_length=2000)]
 Note = Annotated[str, Field(max_length=2000)]
+Count = Annotated[int, Field(ge=0, le=10**9), BeforeValidator(_integral)]
 
 
 def _has_nul(value: Any) -> bool:
@@ -61,7 +76,7 @@ def _documented_body(schema: dict[str, Any], model: type[BaseModel]) -> None:
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_documented_body)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_documented_body)
     # Fields that may be left out of a PATCH but not set to null.
     not_null: ClassVar[tuple[str, ...]] = ()
 
@@ -188,7 +203,7 @@ class FortificationCreate(Body):
     status: FortificationStatus
     length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    count: int | None = Field(default=None, ge=0, le=10**9)
+    count: Count | None = None
     completion: PartialDate = None
     completion_inferred: bool = False
     completion_note: Note | None = None
@@ -205,7 +220,7 @@ class FortificationPatch(StatusChange):
     status: FortificationStatus | None = None
     length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    count: int | None = Field(default=None, ge=0, le=10**9)
+    count: Count | None = None
     completion: PartialDate = None
     completion_inferred: bool | None = None
     completion_note: Note | None = None

@@ -146,6 +146,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No record with that id.",
         409: "The record, or a source of that name or text, exists already.",
         412: "If-Match does not hold the record's current ETag: GET it again.",
+        428: "No If-Match: GET the record and send its ETag in If-Match (or `*`).",
         422: "A parameter is invalid; the body names it.",
         429: "Too many writes or failed logins; wait Retry-After seconds.",
         413: "The request body is larger than the service accepts.",

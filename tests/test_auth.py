@@ -15,7 +15,7 @@ from app.auth import SAFE_METHODS
 from app.main import create_app
 from tests.conftest import TOKENS, Databases, client_for, writable_client
 from tests.routes.checks import assert_problem, get_ok
-from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing
+from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing, patch
 
 
 def app_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, set[str]]]:
@@ -103,7 +103,7 @@ def test_a_wrong_token_is_told_apart_from_a_missing_one(writer: TestClient) -> N
 
 
 def test_each_curator_is_named_by_their_token(writer: TestClient) -> None:
-    assert writer.patch("/v1/crossings/narva", headers=auth("bob"), json=close_narva()).is_success
+    assert patch(writer, "/v1/crossings/narva", close_narva(), "bob").is_success
     entries = writer.get("/v1/audit", headers=auth("alice")).json()["data"]
     assert [e["curator"] for e in entries] == ["bob"]
 
@@ -118,10 +118,10 @@ def test_tokens_may_come_hashed_from_a_file(seeded_fresh_engine: Engine, tmp_pat
 
     carol = client.patch(
         "/v1/crossings/narva",
-        headers={"Authorization": "Bearer carol-0123456789abcdef"},
+        headers={"Authorization": "Bearer carol-0123456789abcdef", "If-Match": "*"},
         json=close_narva(),
     )
-    alice = client.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    alice = patch(client, "/v1/crossings/narva", close_narva())
 
     assert carol.status_code == 200, carol.text
     assert_problem(alice, 401)
@@ -169,7 +169,7 @@ def test_missing_tokens_are_not_counted_as_failed_logins(seeded_fresh_engine: En
     client = writable_client(seeded_fresh_engine, auth_failure_rate_limit="1/minute")
     for _ in range(3):
         assert client.patch("/v1/crossings/narva", json=close_narva()).status_code == 401
-    assert client.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+    assert patch(client, "/v1/crossings/narva", close_narva()).is_success
 
 
 def test_writes_are_rate_limited_per_curator(seeded_fresh_engine: Engine) -> None:
@@ -177,7 +177,7 @@ def test_writes_are_rate_limited_per_curator(seeded_fresh_engine: Engine) -> Non
 
     def note(n: int, who: str = "alice") -> httpx.Response:
         body = {"notes": f"note {n}", "citations": cite(NARVA_QUEUES)}
-        return client.patch("/v1/crossings/narva", headers=auth(who), json=body)
+        return patch(client, "/v1/crossings/narva", body, who)
 
     assert [note(1).status_code, note(2).status_code] == [200, 200]
     limited = note(3)

@@ -20,7 +20,7 @@ from app.seed import seed
 from tests.asgi import call, stream
 from tests.conftest import SEED_DIR, Databases, client_for, writable_client
 from tests.records_file import Records, edit_records, record
-from tests.writes import auth, close_narva
+from tests.writes import close_narva, patch
 
 URLS = [
     "/v1/crossings?country=LV",
@@ -295,7 +295,7 @@ def test_a_curators_write_in_one_worker_shows_in_another(seeded_fresh_engine: En
         before = reader.get("/v1/crossings?country=EE")
         assert reader.get("/v1/crossings?country=EE").content == before.content  # cached
 
-        assert writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+        assert patch(writer, "/v1/crossings/narva", close_narva()).is_success
         reader.app.state.data_version.poll()  # type: ignore[attr-defined]
         reader.get("/healthz")  # the invalidation runs on the reader's event loop
 
@@ -560,7 +560,7 @@ def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_
     with writable_client(seeded_fresh_engine, **settings) as writer, other:
         store: CacheStore = writer.app.state.cache  # type: ignore[attr-defined]
         watcher: DataVersion = writer.app.state.data_version  # type: ignore[attr-defined]
-        assert writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).is_success
+        assert patch(writer, "/v1/crossings/narva", close_narva()).is_success
         closed = writer.get(url)
         assert {c["id"]: c["status"] for c in closed.json()["data"]}["narva"] == "closed"
 
@@ -569,7 +569,7 @@ def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_
         assert any(key[0] == "/v1/crossings" for key in store.entries), "still cached"
 
         reopen = {"status": "open", "citations": close_narva()["citations"]}
-        assert other.patch("/v1/crossings/narva", headers=auth(), json=reopen).is_success
+        assert patch(other, "/v1/crossings/narva", reopen).is_success
         watcher.poll()  # reads the version the other worker wrote
         writer.get("/healthz")
         assert not any(key[0] == "/v1/crossings" for key in store.entries)

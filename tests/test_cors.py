@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import TOKENS, writable_client
 from tests.routes.checks import assert_problem
-from tests.writes import auth, close_narva
+from tests.writes import close_narva, patch
 
 CURATE = "https://curate.example.org"
 OTHER = "https://map.example.org"
@@ -43,9 +43,7 @@ def test_a_write_origin_may_send_writes_with_a_token_but_no_credentials(
     assert "authorization" in allowed["access-control-allow-headers"].lower()
     assert "access-control-allow-credentials" not in allowed
 
-    response = browser_writer.patch(
-        "/v1/crossings/narva", headers=auth(Origin=CURATE), json=close_narva()
-    )
+    response = patch(browser_writer, "/v1/crossings/narva", close_narva(), Origin=CURATE)
 
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == CURATE
@@ -59,7 +57,7 @@ def test_any_other_origin_may_not_write(seeded_fresh_engine: Engine, configured:
     client = writable_client(seeded_fresh_engine, cors_write_origins=origins)
 
     refused = preflight(client, OTHER)
-    response = client.patch("/v1/crossings/narva", headers=auth(Origin=OTHER), json=close_narva())
+    response = patch(client, "/v1/crossings/narva", close_narva(), Origin=OTHER)
 
     assert refused["status"] == "400"
     assert refused.get("access-control-allow-origin") != OTHER
@@ -69,9 +67,7 @@ def test_any_other_origin_may_not_write(seeded_fresh_engine: Engine, configured:
 
 def test_the_service_itself_is_not_a_cross_origin_writer(writer: TestClient) -> None:
     # The interactive docs send writes with the service's own origin.
-    own = writer.patch(
-        "/v1/crossings/narva", headers=auth(Origin="http://testserver"), json=close_narva()
-    )
+    own = patch(writer, "/v1/crossings/narva", close_narva(), Origin="http://testserver")
     assert own.status_code == 200, own.text
 
 

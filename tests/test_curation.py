@@ -18,6 +18,7 @@ from tests.writes import (
     cite,
     close_narva,
     new_crossing,
+    patch,
 )
 
 
@@ -36,9 +37,7 @@ def statuses(client: TestClient, **params: Any) -> dict[str, str]:
 
 
 def test_a_closure_is_served_at_once_with_its_dated_event_and_citation(writer: TestClient) -> None:
-    response = writer.patch(
-        "/v1/crossings/narva", headers=auth(), json=close_narva(effective="2025-06-02")
-    )
+    response = patch(writer, "/v1/crossings/narva", close_narva(effective="2025-06-02"))
 
     assert response.status_code == 200, response.text
     narva = get_ok(writer, "/v1/crossings/narva")
@@ -62,10 +61,10 @@ def test_as_of_still_answers_the_past_after_a_change(writer: TestClient) -> None
     dates = ["2024-06", "2025-03", "2025-12"]
     before = {d: statuses(writer, country="LV", as_of=d)["terehova"] for d in dates}
 
-    response = writer.patch(
+    response = patch(
+        writer,
         "/v1/crossings/terehova",
-        headers=auth(),
-        json={"status": "closed", "effective": "2026-01-10", "citations": cite(NARVA_QUEUES)},
+        {"status": "closed", "effective": "2026-01-10", "citations": cite(NARVA_QUEUES)},
     )
 
     assert response.status_code == 200, response.text
@@ -79,9 +78,7 @@ def test_as_of_still_answers_the_past_after_a_change(writer: TestClient) -> None
 
 def test_before_a_first_change_its_status_before_holds(writer: TestClient) -> None:
     # As for the seed's events: a closure implies the crossing was open before it.
-    response = writer.patch(
-        "/v1/crossings/narva", headers=auth(), json=close_narva(effective="2025-06-02")
-    )
+    response = patch(writer, "/v1/crossings/narva", close_narva(effective="2025-06-02"))
 
     assert response.status_code == 200, response.text
     assert statuses(writer, country="EE", as_of="2025-06-01")["narva"] == "open"
@@ -89,17 +86,18 @@ def test_before_a_first_change_its_status_before_holds(writer: TestClient) -> No
 
 
 def test_a_reopening_after_a_closure_keeps_both_in_the_history(writer: TestClient) -> None:
-    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva(effective="2025-06-02"))
+    patch(writer, "/v1/crossings/narva", close_narva(effective="2025-06-02"))
 
-    response = writer.patch(
+    response = patch(
+        writer,
         "/v1/crossings/narva",
-        headers=auth("bob"),
-        json={
+        {
             "status": "open",
             "effective": "2025-09",
             "event_summary": "Narva reopens",
             "citations": cite(NARVA_QUEUES),
         },
+        "bob",
     )
 
     assert response.status_code == 200, response.text
@@ -113,7 +111,7 @@ def test_a_reopening_after_a_closure_keeps_both_in_the_history(writer: TestClien
 
 
 def test_the_effective_date_defaults_to_today(writer: TestClient) -> None:
-    response = writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    response = patch(writer, "/v1/crossings/narva", close_narva())
 
     assert response.status_code == 200, response.text
     today = dt.datetime.now(dt.UTC).date()
@@ -139,9 +137,7 @@ def test_an_effective_date_out_of_order_is_a_422(
 ) -> None:
     before = get_ok(writer, f"/v1/crossings/{record}")
 
-    response = writer.patch(
-        f"/v1/crossings/{record}", headers=auth(), json={**body, "citations": cite(NARVA_QUEUES)}
-    )
+    response = patch(writer, f"/v1/crossings/{record}", {**body, "citations": cite(NARVA_QUEUES)})
 
     assert_problem(response, 422, "effective")
     assert get_ok(writer, f"/v1/crossings/{record}") == before
@@ -150,10 +146,10 @@ def test_an_effective_date_out_of_order_is_a_422(
 def test_restriction_lifted_keeps_its_past(writer: TestClient) -> None:
     url = "/v1/restrictions/ee-full-inspection"
 
-    response = writer.patch(
+    response = patch(
+        writer,
         url,
-        headers=auth(),
-        json={"status": "lifted", "effective": "2025-10-01", "citations": cite(NARVA_QUEUES)},
+        {"status": "lifted", "effective": "2025-10-01", "citations": cite(NARVA_QUEUES)},
     )
 
     assert response.status_code == 200, response.text
@@ -171,10 +167,10 @@ def test_restriction_lifted_keeps_its_past(writer: TestClient) -> None:
 
 
 def test_fortification_figures_and_completion(writer: TestClient) -> None:
-    response = writer.patch(
+    response = patch(
+        writer,
         "/v1/fortifications/fi-border-fence",
-        headers=auth(),
-        json={
+        {
             "status": "completed",
             "effective": "2026-01",
             "length_km": 200.5,
@@ -200,12 +196,12 @@ def test_fortification_figures_and_completion(writer: TestClient) -> None:
 def test_the_previous_state_is_kept_as_a_revision_with_its_provenance(writer: TestClient) -> None:
     (listed,) = [c for c in get_ok(writer, "/v1/crossings")["data"] if c["id"] == "narva"]
 
-    first = writer.patch(
+    first = patch(
+        writer,
         "/v1/crossings/narva",
-        headers=auth(),
-        json={"notes": "Queues of several hours.", "citations": cite(NARVA_QUEUES)},
+        {"notes": "Queues of several hours.", "citations": cite(NARVA_QUEUES)},
     )
-    second = writer.patch("/v1/crossings/narva", headers=auth("bob"), json=close_narva())
+    second = patch(writer, "/v1/crossings/narva", close_narva(), "bob")
 
     assert first.status_code == second.status_code == 200
     revisions = get_ok(writer, "/v1/crossings/narva/revisions")["data"]
@@ -226,10 +222,8 @@ def test_a_record_without_changes_has_no_revisions(writer: TestClient) -> None:
 
 
 def test_new_aliases_find_the_crossing_and_old_ones_no_longer_do(writer: TestClient) -> None:
-    response = writer.patch(
-        "/v1/crossings/narva",
-        headers=auth(),
-        json={"aliases": ["Narova"], "citations": cite(NARVA_QUEUES)},
+    response = patch(
+        writer, "/v1/crossings/narva", {"aliases": ["Narova"], "citations": cite(NARVA_QUEUES)}
     )
 
     assert response.status_code == 200, response.text
@@ -243,10 +237,10 @@ def test_a_write_that_changes_nothing_is_not_recorded(writer: TestClient) -> Non
     narva = get_ok(writer, "/v1/crossings/narva")
     cited = narva["provenance"][0]
 
-    response = writer.patch(
+    response = patch(
+        writer,
         "/v1/crossings/narva",
-        headers=auth(),
-        json={
+        {
             "status": "open",
             "notes": narva["notes"],
             "citations": [{"file": cited["source_file"], "text": cited["quote"]}],
@@ -376,9 +370,7 @@ def test_a_write_whose_quote_does_not_resolve_is_a_422_naming_it(
 ) -> None:
     before = get_ok(writer, "/v1/crossings/narva")
 
-    response = writer.patch(
-        "/v1/crossings/narva", headers=auth(), json={"status": "closed", "citations": citations}
-    )
+    response = patch(writer, "/v1/crossings/narva", {"status": "closed", "citations": citations})
 
     body = assert_problem(response, 422, field)
     assert reason in body["detail"]
@@ -386,7 +378,7 @@ def test_a_write_whose_quote_does_not_resolve_is_a_422_naming_it(
 
 
 def test_a_write_without_citations_is_a_422(writer: TestClient) -> None:
-    response = writer.patch("/v1/crossings/narva", headers=auth(), json={"status": "closed"})
+    response = patch(writer, "/v1/crossings/narva", {"status": "closed"})
     assert_problem(response, 422, "citations")
     assert_problem(writer.post("/v1/crossings", headers=auth(), json={}), 422, "citations")
 
@@ -394,11 +386,9 @@ def test_a_write_without_citations_is_a_422(writer: TestClient) -> None:
 def test_a_quote_the_record_cites_already_is_not_cited_twice(writer: TestClient) -> None:
     before = get_ok(writer, "/v1/crossings/narva")["provenance"]
 
-    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
-    again = writer.patch(
-        "/v1/crossings/narva",
-        headers=auth(),
-        json={"notes": "Closed.", "citations": cite(NARVA_CLOSURE)},
+    patch(writer, "/v1/crossings/narva", close_narva())
+    again = patch(
+        writer, "/v1/crossings/narva", {"notes": "Closed.", "citations": cite(NARVA_CLOSURE)}
     )
 
     quotes = [p["quote"] for p in again.json()["provenance"]]
@@ -413,25 +403,23 @@ def test_a_quote_the_record_cites_already_is_not_cited_twice(writer: TestClient)
     ["id", "doc", "provenance", "border_id", "status_since_start", "history", "created_at"],
 )
 def test_a_field_the_server_owns_is_a_422_naming_it(writer: TestClient, field: str) -> None:
-    patch = writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva(**{field: "x"}))
+    patched = patch(writer, "/v1/crossings/narva", close_narva(**{field: "x"}))
     post = writer.post("/v1/crossings", headers=auth(), json=new_crossing(**{field: "x"}))
 
-    assert_problem(patch, 422, field)
+    assert_problem(patched, 422, field)
     assert_problem(post, 422, field)
     assert get_ok(writer, "/v1/crossings/narva")["status"] == "open"
 
 
 @pytest.mark.parametrize("field", ["name", "status", "aliases"])
 def test_a_required_field_can_be_left_out_but_not_cleared(writer: TestClient, field: str) -> None:
-    response = writer.patch(
-        "/v1/crossings/narva", headers=auth(), json=close_narva(**{field: None})
-    )
+    response = patch(writer, "/v1/crossings/narva", close_narva(**{field: None}))
     assert_problem(response, 422, field)
 
 
 def test_an_optional_field_sent_as_null_is_cleared(writer: TestClient) -> None:
-    response = writer.patch(
-        "/v1/crossings/narva", headers=auth(), json={"notes": None, "citations": cite(NARVA_QUEUES)}
+    response = patch(
+        writer, "/v1/crossings/narva", {"notes": None, "citations": cite(NARVA_QUEUES)}
     )
     assert response.status_code == 200, response.text
     assert get_ok(writer, "/v1/crossings/narva")["notes"] is None
@@ -463,7 +451,7 @@ def test_q_matches_a_summary_in_any_case_beyond_ascii(writer: TestClient) -> Non
 def test_a_note_on_the_new_status_keeps_the_date_the_status_implies(writer: TestClient) -> None:
     note = "Closed at midnight, local time."
     body = close_narva(effective="2025-06-02", status_since_note=note)
-    changed = writer.patch("/v1/crossings/narva", headers=auth(), json=body)
+    changed = patch(writer, "/v1/crossings/narva", body)
 
     assert changed.status_code == 200, changed.text
     narva = changed.json()
@@ -473,10 +461,10 @@ def test_a_note_on_the_new_status_keeps_the_date_the_status_implies(writer: Test
         note,
     )
     assert narva["status_since_inferred"] is False
-    dated = writer.patch(
+    dated = patch(
+        writer,
         "/v1/crossings/narva",
-        headers=auth(),
-        json={"status": "open", "effective": "2025-07", "status_since": "2025-07-04"}
+        {"status": "open", "effective": "2025-07", "status_since": "2025-07-04"}
         | {"citations": body["citations"]},
     )
     assert dated.status_code == 200, dated.text

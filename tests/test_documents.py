@@ -32,7 +32,7 @@ from app.schemas import CrossingStatus, RestrictionStatus
 from app.seed import seed
 from tests.conftest import SEED_DIR
 from tests.records_file import Records, edit_records, record
-from tests.writes import NARVA_CLOSURE, auth, cite, close_narva, new_crossing
+from tests.writes import NARVA_CLOSURE, auth, cite, close_narva, new_crossing, patch
 
 
 def stored_docs(engine: Engine) -> dict[str, str]:
@@ -47,7 +47,7 @@ def test_a_write_rebuilds_the_documents_of_the_records_it_touched_only(
     with seeded_fresh_engine.begin() as conn:
         conn.execute(text("UPDATE crossing SET doc = 'untouched' WHERE id <> 'narva'"))
 
-    response = writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    response = patch(writer, "/v1/crossings/narva", close_narva())
 
     assert response.status_code == 200
     docs = stored_docs(seeded_fresh_engine)
@@ -157,9 +157,7 @@ def test_list_totals_follow_a_curators_writes(
         return int(body["meta"]["total"])
 
     closed_in_estonia = total(country="EE", status="closed")
-    assert (
-        writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).status_code == 200
-    )
+    assert patch(writer, "/v1/crossings/narva", close_narva()).status_code == 200
     assert total(country="EE", status="closed") == closed_in_estonia + 1
     created = writer.post("/v1/crossings", headers=auth(), json=new_crossing())
     assert created.status_code == 201, created.text
@@ -182,9 +180,7 @@ def test_a_write_that_moves_records_between_groups_leaves_every_tally_right(
         ),
     ]
     for path, change in moves:
-        response = writer.patch(
-            f"/v1/{path}", headers=auth(), json={**change, "citations": cite(NARVA_CLOSURE)}
-        )
+        response = patch(writer, f"/v1/{path}", {**change, "citations": cite(NARVA_CLOSURE)})
         assert response.status_code == 200, response.text
         assert crossing_tallies(seeded_fresh_engine) == counted_crossings(seeded_fresh_engine)
         assert restriction_tallies(seeded_fresh_engine) == counted_restrictions(seeded_fresh_engine)
@@ -203,9 +199,7 @@ def test_a_write_recounts_only_the_tally_groups_it_touched(
         row.n = 999  # wrong on purpose: a recount of everything would put it right
         session.commit()
 
-    assert (
-        writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva()).status_code == 200
-    )
+    assert patch(writer, "/v1/crossings/narva", close_narva()).status_code == 200
 
     tallies = crossing_tallies(seeded_fresh_engine)
     assert tallies.pop(untouched) == 999
@@ -319,7 +313,7 @@ def test_a_status_change_moves_the_record_between_as_of_lists_from_its_date(
 
     assert "narva" not in closed_on("2026-03-01")
     body = close_narva(effective="2026-02-10")
-    assert writer.patch("/v1/crossings/narva", headers=auth(), json=body).status_code == 200
+    assert patch(writer, "/v1/crossings/narva", body).status_code == 200
 
     assert "narva" not in closed_on("2026-02-09")
     assert "narva" in closed_on("2026-02-10")

@@ -130,7 +130,11 @@ def api_schema() -> Any:
                         "412",
                         "422",
                     ]
-                }
+                },
+                # A PATCH without its required If-Match is a 428 Precondition Required.
+                "missing_required_header": {
+                    "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
+                },
             },
         }
     )

@@ -13,7 +13,7 @@ from app.ingest import ingest_article
 from app.payloads import SourceIn
 from app.problems import ProblemError
 from tests.routes.checks import assert_cited, assert_problem, get_ok
-from tests.writes import auth
+from tests.writes import auth, patch
 
 # A made-up article for the tests, with Windows newlines, a heading and page chrome.
 TEXT = (
@@ -64,10 +64,10 @@ def test_a_stored_article_is_searchable_and_citable(writer: TestClient) -> None:
     quote = "The test checkpoint closed at noon on Monday"
 
     hits = get_ok(writer, "/v1/search", q="turned back trucks")["data"]
-    closed = writer.patch(
+    closed = patch(
+        writer,
         "/v1/crossings/narva",
-        headers=auth(),
-        json={"status": "closed", "citations": [{"file": "900_test_article.txt", "text": quote}]},
+        {"status": "closed", "citations": [{"file": "900_test_article.txt", "text": quote}]},
     )
 
     assert ("sentence", "900_test_article.txt#3") in [(h["type"], h["id"]) for h in hits]

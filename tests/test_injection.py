@@ -19,7 +19,7 @@ from tests.asgi import call
 from tests.conftest import row_counts
 from tests.routes.checks import assert_problem, get_ok, ids, walk
 from tests.test_main import openapi_schema
-from tests.writes import NARVA_CLOSURE, auth, cite, new_crossing
+from tests.writes import NARVA_CLOSURE, auth, cite, new_crossing, patch
 
 INJECTIONS = [
     # SQL
@@ -434,7 +434,7 @@ def test_a_patch_keeps_each_injected_value_exactly_in_the_revision_history(
             status = "open" if status == "closed" else "closed"
             summaries.append(fit(f"{marker(k)} ", value, TEXT_MAX))
             body |= {"status": status, "effective": "2025-06-02", "event_summary": summaries[-1]}
-        response = writer.patch(url, headers=auth(), json=body)
+        response = patch(writer, url, body)
         assert response.status_code == 200, response.text
         for field in ("name", "counterpart", "aliases", "notes", "status_since_note"):
             assert response.json()[field] == body[field], (k, field)
@@ -534,7 +534,8 @@ def test_a_nul_byte_is_refused_as_documented_and_nothing_is_written(
     narva = get_ok(writer, "/v1/crossings/narva")
     for method, url, field, body in nul_writes():
         assert documented_pattern(SCHEMAS[(method, url)], field) == "^[^\\u0000]*$", field
-        response = writer.request(method, url, headers=auth(), json=body)
+        if_match = {"If-Match": "*"} if method == "PATCH" else {}
+        response = writer.request(method, url, headers=auth(**if_match), json=body)
         problem = assert_problem(response, 422, field)
         assert "NUL" in problem["detail"], problem
     assert grown(before, row_counts(seeded_fresh_engine)) == {}

@@ -92,8 +92,12 @@ def problem_of(response: httpx.Response) -> str | None:
     return None
 
 
-async def write(client: httpx.AsyncClient, n: int, created: list[str], tally: Tally) -> None:
-    """Write n: even ones add a crossing, odd ones change the status of the one before."""
+async def write(
+    client: httpx.AsyncClient, n: int, created: list[tuple[str, str]], tally: Tally
+) -> None:
+    """Write n: even ones add a crossing, odd ones change the status of the one before (with
+    the ETag its creation answered in If-Match: nothing else changes it in between)."""
+    headers = {**auth(), "Idempotency-Key": str(uuid.uuid4())}
     if n % 2 == 0 or not created:
         method, url = "POST", "/v1/crossings"
         body = {
@@ -105,19 +109,15 @@ async def write(client: httpx.AsyncClient, n: int, created: list[str], tally: Ta
         }
         status = "closed"
     else:
-        crossing = created.pop()
+        crossing, etag = created.pop()
         method, url = "PATCH", f"/v1/crossings/{crossing}"
+        headers["If-Match"] = etag
         body = {"status": "restricted", "citations": cite(NARVA_CLOSURE)}
         status = "restricted"
     tally.writes_sent += 1
     sent = time.monotonic()
     try:
-        response = await client.request(
-            method,
-            url,
-            json=body,
-            headers={**auth(), "Idempotency-Key": str(uuid.uuid4())},
-        )
+        response = await client.request(method, url, json=body, headers=headers)
     except httpx.HTTPError as exc:
         tally.errors.append(f"{method} {url}: {exc!r}")
         return
@@ -129,13 +129,13 @@ async def write(client: httpx.AsyncClient, n: int, created: list[str], tally: Ta
     tally.writes_acknowledged += 1
     tally.acknowledged[crossing_id] = status
     if method == "POST":
-        created.append(crossing_id)
+        created.append((crossing_id, response.headers["etag"]))
 
 
 async def write_until(client: httpx.AsyncClient, stop: float, tally: Tally) -> None:
     """One write every 1/WRITES_PER_SECOND s, each on its own, whether or not the last one
     has answered yet."""
-    created: list[str] = []
+    created: list[tuple[str, str]] = []
     pending: set[asyncio.Task[None]] = set()
     start = time.monotonic()
     for n in itertools.count():

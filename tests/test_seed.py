@@ -15,7 +15,7 @@ from app.config import PROJECT_ROOT
 from app.records import RecordsError, load_dataset
 from app.seed import seed
 from tests.records_file import Records, edit_records, read_records, record
-from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing
+from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing, patch
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
 
@@ -207,7 +207,7 @@ def crossing_row(engine: Engine, crossing_id: str) -> dict[str, Any] | None:
 def test_seeding_leaves_a_curated_change_alone_and_says_so(
     writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
 ) -> None:
-    closed = writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    closed = patch(writer, "/v1/crossings/narva", close_narva())
     assert closed.status_code == 200
     narva = writer.get("/v1/crossings/narva").json()
 
@@ -272,7 +272,7 @@ def test_a_record_the_seed_adds_under_a_curated_id_is_skipped(
 def test_the_seed_still_manages_what_no_curator_changed(
     writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
 ) -> None:
-    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    patch(writer, "/v1/crossings/narva", close_narva())
 
     def remove_luhamaa(records: Records) -> None:
         records["crossings"].remove(record(records, "crossings", "luhamaa"))
@@ -292,10 +292,10 @@ def test_the_seed_still_manages_what_no_curator_changed(
 def test_a_curated_records_history_is_the_curators_too(
     writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
 ) -> None:
-    reopened = writer.patch(
+    reopened = patch(
+        writer,
         "/v1/crossings/vientuli",
-        headers=auth(),
-        json={"status": "open", "effective": "2026-01", "citations": cite(NARVA_QUEUES)},
+        {"status": "open", "effective": "2026-01", "citations": cite(NARVA_QUEUES)},
     )
     assert reopened.status_code == 200, reopened.text
     history = writer.get("/v1/crossings/vientuli").json()["history"]
@@ -314,7 +314,7 @@ def test_a_curated_records_history_is_the_curators_too(
 def test_the_seed_is_refused_when_it_would_break_a_curated_citation(
     writer: TestClient, seeded_fresh_engine: Engine, seed_copy: Path
 ) -> None:
-    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    patch(writer, "/v1/crossings/narva", close_narva())
     before = snapshot(seeded_fresh_engine)
 
     def add_chrome_to_001(records: Records) -> None:

@@ -3,6 +3,9 @@ bodies a curator sends."""
 
 from typing import Any
 
+import httpx
+from fastapi.testclient import TestClient
+
 from tests.conftest import TOKENS
 
 ARTICLE_001 = "001_2d175952eb0183b5.txt"
@@ -16,6 +19,14 @@ FINNS_BUILDING = "the Finns are building a fence and fortifications"
 
 def auth(name: str = "alice", **headers: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[name]}", **headers}
+
+
+def patch(
+    client: TestClient, url: str, body: dict[str, Any], curator: str = "alice", **headers: str
+) -> httpx.Response:
+    """A curator's PATCH as a client sends it: after a GET, with the ETag read in If-Match."""
+    etag = client.get(url).headers["etag"]
+    return client.patch(url, headers=auth(curator, **{"If-Match": etag, **headers}), json=body)
 
 
 def cite(text: str, file: str = ARTICLE_001) -> list[dict[str, str]]:

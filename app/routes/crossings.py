@@ -32,7 +32,13 @@ from app.routes.params import (
     read_documents,
     remembered,
 )
-from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
+from app.routes.writing import (
+    IF_MATCH_PARAMETER,
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    revisions_page,
+    run_write,
+)
 from app.schemas import (
     JSON_MEDIA_TYPE,
     BorderStatusNote,
@@ -261,7 +267,8 @@ async def create_crossing(
 @router.patch(
     "/{crossing_id}",
     response_model=CrossingDetail,
-    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 428, 429),
+    openapi_extra=IF_MATCH_PARAMETER,
     response_description="The crossing as it is now, with its new ETag.",
 )
 async def update_crossing(
@@ -269,10 +276,13 @@ async def update_crossing(
     curator: CuratorDep,
     crossing_id: Annotated[str, Path(description="The crossing's slug.", examples=["storskog"])],
     body: CrossingPatch,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchHeader,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """Change a crossing (curators only), citing the news; a status change becomes a dated event."""
+    """Change a crossing (curators only), citing the news; a status change becomes a dated event.
+
+    Send the ETag you read in If-Match: a 428 without it, a 412 if the crossing changed since.
+    """
     return await run_write(
         request,
         curator,

@@ -23,7 +23,13 @@ from app.routes.params import (
     query_parameters,
     read_documents,
 )
-from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
+from app.routes.writing import (
+    IF_MATCH_PARAMETER,
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    revisions_page,
+    run_write,
+)
 from app.schemas import (
     JSON_MEDIA_TYPE,
     FortificationDetail,
@@ -132,7 +138,8 @@ async def create_fortification(
 @router.patch(
     "/{fortification_id}",
     response_model=FortificationDetail,
-    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 428, 429),
+    openapi_extra=IF_MATCH_PARAMETER,
     response_description="The fortification as it is now, with its new ETag.",
 )
 async def update_fortification(
@@ -142,10 +149,13 @@ async def update_fortification(
         str, Path(description="The project's slug.", examples=["fi-border-fence"])
     ],
     body: FortificationPatch,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchHeader,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """Change a fortification project (curators only), cited; a status change becomes an event."""
+    """Change a fortification project (curators only), cited; a status change becomes an event.
+
+    Send the ETag you read in If-Match: a 428 without it, a 412 if the project changed since.
+    """
     return await run_write(
         request,
         curator,

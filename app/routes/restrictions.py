@@ -32,7 +32,13 @@ from app.routes.params import (
     query_parameters,
     read_documents,
 )
-from app.routes.writing import IdempotencyKeyHeader, IfMatchHeader, revisions_page, run_write
+from app.routes.writing import (
+    IF_MATCH_PARAMETER,
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    revisions_page,
+    run_write,
+)
 from app.schemas import (
     JSON_MEDIA_TYPE,
     DatedMeta,
@@ -205,7 +211,8 @@ async def create_restriction(
 @router.patch(
     "/{restriction_id}",
     response_model=RestrictionDetail,
-    responses=problem_responses(401, 403, 404, 412, 422, 429),
+    responses=problem_responses(401, 403, 404, 412, 422, 428, 429),
+    openapi_extra=IF_MATCH_PARAMETER,
     response_description="The restriction as it is now, with its new ETag.",
 )
 async def update_restriction(
@@ -215,10 +222,13 @@ async def update_restriction(
         str, Path(description="The restriction's slug.", examples=["no-russian-plated-cars-ban"])
     ],
     body: RestrictionPatch,
-    if_match: IfMatchHeader = None,
+    if_match: IfMatchHeader,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """Change a restriction (curators only), citing the news; a status change becomes an event."""
+    """Change a restriction (curators only), citing the news; a status change becomes an event.
+
+    Send the ETag you read in If-Match: a 428 without it, a 412 if the restriction changed since.
+    """
     return await run_write(
         request,
         curator,

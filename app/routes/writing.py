@@ -5,12 +5,13 @@ import json
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app import curation, queries
 from app.cache import DataVersion
+from app.config import Settings
 from app.curation import Answer, Write
 from app.db import Database
 from app.documents import DATA_VERSION
@@ -26,14 +27,48 @@ IdempotencyKeyHeader = Annotated[
         pattern=r"^[\x21-\x7e]{1,255}$",
     ),
 ]
-IfMatchHeader = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="The ETag of the record as you last read it: a 412 if it changed since.",
-        max_length=2048,
-    ),
-]
+IF_MATCH_HELP = (
+    "The ETag of the record as you last read it: a 412 if it changed since. Required: a "
+    "PATCH without it is a 428 (unless the service runs with REQUIRE_IF_MATCH=false). "
+    "`*` overwrites whatever the record holds now."
+)
+IF_MATCH_MAX_LENGTH = 2048
+# FastAPI documents a header it may go without as optional; a PATCH documents it as required.
+IF_MATCH_PARAMETER = {
+    "parameters": [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": True,
+            "description": IF_MATCH_HELP,
+            "schema": {"type": "string", "maxLength": IF_MATCH_MAX_LENGTH, "title": "If-Match"},
+        }
+    ]
+}
+
+
+def _if_match(
+    request: Request,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", max_length=IF_MATCH_MAX_LENGTH, include_in_schema=False),
+    ] = None,
+) -> str | None:
+    """A PATCH's If-Match; without one, a 428 (unless REQUIRE_IF_MATCH is off)."""
+    settings: Settings = request.app.state.settings
+    if if_match is None and settings.require_if_match:
+        raise ProblemError(
+            428,
+            "Precondition required",
+            "A PATCH needs If-Match, so that it can't overwrite a change made since you read "
+            "the record: GET the record and send its ETag in If-Match (or If-Match: * to "
+            "overwrite whatever it holds).",
+            errors=[{"parameter": "If-Match", "in": "header", "message": "required"}],
+        )
+    return if_match
+
+
+IfMatchHeader = Annotated[str | None, Depends(_if_match)]
 
 
 async def run_write(
@@ -47,7 +82,13 @@ async def run_write(
     only once it is durable, and this worker's cache shows it at once."""
     database: Database = request.app.state.database
     write = Write(curator=curator, method=request.method, path=request.url.path)
-    fingerprint = curation.request_hash(request.method, request.url.path, await request.body())
+    body = await request.body()
+    # The route's template: `/v1/crossings` and its alias `/crossings` are one route.
+    route = getattr(request.scope.get("route"), "path_format", request.url.path)
+    fingerprints = (
+        curation.request_hash(request.method, route.removeprefix("/v1"), request.path_params, body),
+        curation.raw_request_hash(request.method, request.url.path, body),
+    )
 
     versions: list[int] = []
 
@@ -57,7 +98,7 @@ async def run_write(
             session,
             write,
             key=idempotency_key,
-            fingerprint=fingerprint,
+            fingerprints=fingerprints,
             work=lambda: work(session, write),
         )
         if (version := session.info.get(DATA_VERSION)) is not None:

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 
 from tests.routes.checks import assert_problem, get_ok
-from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing
+from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing, patch
 
 
 def audit(client: TestClient, **params: object) -> dict[str, object]:
@@ -17,7 +17,7 @@ def test_each_write_is_recorded_with_who_when_what_before_and_after(writer: Test
     narva_before = next(
         c for c in get_ok(writer, "/v1/crossings", country="EE")["data"] if c["id"] == "narva"
     )
-    writer.patch("/v1/crossings/narva", headers=auth(), json=close_narva())
+    patch(writer, "/v1/crossings/narva", close_narva())
     writer.post("/v1/crossings", headers=auth("bob"), json=new_crossing())
 
     entries = audit(writer)["data"]
@@ -52,7 +52,7 @@ def test_each_write_is_recorded_with_who_when_what_before_and_after(writer: Test
 def test_the_log_is_paged_newest_first_and_filtered_by_record(writer: TestClient) -> None:
     for n in range(3):
         body = {"notes": f"note {n}", "citations": cite(NARVA_QUEUES)}
-        assert writer.patch("/v1/crossings/narva", headers=auth(), json=body).is_success
+        assert patch(writer, "/v1/crossings/narva", body).is_success
     assert writer.post("/v1/crossings", headers=auth(), json=new_crossing()).is_success
 
     first = audit(writer, limit=2)

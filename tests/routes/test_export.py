@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.routes.checks import assert_all_cited, assert_problem, walk
-from tests.writes import auth, close_narva
+from tests.writes import close_narva, patch
 
 NDJSON = "application/x-ndjson"
 # Each line type, and the list that serves the same records.
@@ -101,7 +101,7 @@ def test_the_export_shows_a_write_at_once(writer: TestClient) -> None:
         return line
 
     before = narva()
-    patched = writer.patch("/v1/crossings/narva", json=close_narva(), headers=auth())
+    patched = patch(writer, "/v1/crossings/narva", close_narva())
 
     assert patched.status_code == 200, patched.text
     assert (before["status"], narva()["status"]) == ("open", "closed")

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.conftest import client_for
 from tests.routes.checks import assert_problem, walk
-from tests.writes import auth, close_narva
+from tests.writes import auth, close_narva, patch
 
 CSV_TYPE = "text/csv; charset=utf-8"
 PROVENANCE = ["citation", "source_file", "sentence_index", "sentence", "quote"]
@@ -236,7 +236,7 @@ def test_the_cache_never_serves_csv_for_json_or_json_for_csv(seeded_engine: Any,
 
 def test_the_csv_shows_a_write_at_once(writer: TestClient) -> None:
     before = rows(writer.get("/v1/crossings?format=csv&q=narva"))
-    patched = writer.patch("/v1/crossings/narva", json=close_narva(), headers=auth())
+    patched = patch(writer, "/v1/crossings/narva", close_narva())
     after = rows(writer.get("/v1/crossings?format=csv&q=narva"))
 
     assert patched.status_code == 200, patched.text
@@ -245,7 +245,7 @@ def test_the_csv_shows_a_write_at_once(writer: TestClient) -> None:
 
 
 def test_the_audit_log_as_csv_is_for_curators_and_never_cached(writer: TestClient) -> None:
-    writer.patch("/v1/crossings/narva", json=close_narva(), headers=auth())
+    patch(writer, "/v1/crossings/narva", close_narva())
 
     refused = writer.get("/v1/audit?format=csv")
     whole = writer.get("/v1/audit?format=csv", headers=auth())
