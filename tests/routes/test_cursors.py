@@ -65,9 +65,11 @@ def test_the_reported_lone_surrogate_cursor_is_a_422(client: TestClient) -> None
     assert_problem(response, 422, "cursor")
 
 
-@pytest.mark.parametrize("text", ["\ud800", "a\udfff", "\udc00\ud800"])
+# Lone surrogates (no UTF-8 form, so no driver can send them), and NUL (PostgreSQL text
+# can't hold it).
+@pytest.mark.parametrize("text", ["\ud800", "a\udfff", "\udc00\ud800", "\x00", "a\x00"])
 @pytest.mark.parametrize("url", LISTS)
-def test_a_cursor_holding_a_lone_surrogate_is_a_422(
+def test_a_cursor_holding_text_no_database_takes_is_a_422(
     client: TestClient, url: str, text: str
 ) -> None:
     cursor = made(url, LISTS[url].format(text))
