@@ -20,7 +20,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SEED_DIR=/srv/borderstatus/seed_data \
     HOST=0.0.0.0 \
     PORT=8000 \
-    WORKERS=1
+    WORKERS=1 \
+    FORWARDED_ALLOW_IPS="" \
+    HEADER_TIMEOUT_SECONDS=10 \
+    LIMIT_CONCURRENCY=1000 \
+    BACKLOG=2048
 WORKDIR /srv/borderstatus
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /srv/borderstatus app \
@@ -37,5 +41,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["borderstatus", "healthcheck"]
 
 # Migrate, bring the store in line with seed_data/ (SEED_ON_START=false skips it), then serve
-# WORKERS processes on HOST:PORT.
+# WORKERS processes on HOST:PORT. Forwarded headers are believed only from FORWARDED_ALLOW_IPS
+# (set it to the reverse proxy's address); a connection has HEADER_TIMEOUT_SECONDS to send its
+# headers, and a worker takes LIMIT_CONCURRENCY connections.
 CMD ["borderstatus", "start"]

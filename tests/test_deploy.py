@@ -342,3 +342,39 @@ def test_compose_points_the_app_at_the_db_service_with_its_credentials(
     assert url.password == db["environment"]["POSTGRES_PASSWORD"]
     assert url.database == db["environment"]["POSTGRES_DB"]
     assert settings.workers > 1
+
+
+# What `borderstatus start` passes to uvicorn, which the image and compose set as shipped.
+SERVER_SETTINGS = {"FORWARDED_ALLOW_IPS", "HEADER_TIMEOUT_SECONDS", "LIMIT_CONCURRENCY"}
+
+
+def test_the_image_sets_the_servers_settings_to_their_defaults() -> None:
+    env = DockerfileParser(path=str(DOCKERFILE)).envs
+    defaults = Settings(_env_file=None)
+
+    assert SERVER_SETTINGS | {"BACKLOG"} <= set(env)
+    shipped = Settings(_env_file=None, **{name.lower(): env[name] for name in SERVER_SETTINGS})
+    for name in SERVER_SETTINGS:
+        assert getattr(shipped, name.lower()) == getattr(defaults, name.lower()), name
+    assert int(env["BACKLOG"]) == defaults.backlog
+    # No proxy is believed until one is configured.
+    assert env["FORWARDED_ALLOW_IPS"] == ""
+
+
+def test_compose_passes_the_servers_settings_at_their_defaults(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["app"]["environment"]
+    defaults = Settings(_env_file=None)
+
+    assert SERVER_SETTINGS <= set(environment)
+    shipped = Settings(
+        _env_file=None, **{name.lower(): environment[name] for name in SERVER_SETTINGS}
+    )
+    for name in SERVER_SETTINGS:
+        assert getattr(shipped, name.lower()) == getattr(defaults, name.lower()), name
+
+
+def test_compose_keeps_each_containers_log_within_a_size(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        logging = service.get("logging", {})
+        assert logging.get("driver") in ("local", "json-file"), name
+        assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 1, name
