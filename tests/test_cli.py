@@ -11,6 +11,7 @@ from subprocess import PIPE
 from typing import Any
 
 import pytest
+import uvicorn
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
@@ -159,6 +160,28 @@ def test_serve_help_shows_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ("--workers", "WORKERS or 1"),
     ]:
         assert [line for line in lines if option in line and f"[default: ({default})]" in line]
+
+
+def test_serve_runs_uvicorn_with_the_shipped_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served tests start the service as `serve` does: one set of uvicorn settings."""
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
+    monkeypatch.setenv("HEADER_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("LIMIT_CONCURRENCY", "7")
+    get_settings.cache_clear()
+    calls: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    [(app, options)] = calls
+    assert app == "app.main:create_app" and options["factory"] is True
+    assert options["port"] == 8123
+    assert options["proxy_headers"] is True and options["forwarded_allow_ips"] == ["10.0.0.5"]
+    assert options["http"].keywords == {"header_timeout": 3.0}
+    assert options["limit_concurrency"] == 7
 
 
 # --- lookups ---------------------------------------------------------------------------------
