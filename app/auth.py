@@ -16,8 +16,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.routing import Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,6 +39,9 @@ class Curators:
         self.hashes = settings.curator_token_hashes()
         self.write_limit = parse(settings.write_rate_limit)
         self.failure_limit = parse(settings.auth_failure_rate_limit)
+        # The asyncio storage: the threaded one starts a timer thread at the first hit after
+        # each quiet moment (every write), and the event loop waits for each thread to start,
+        # which on a machine short of CPU took milliseconds a write (docs/reliability.md).
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def name_of(self, token: str) -> str | None:
@@ -51,7 +54,7 @@ class Curators:
                 found = name
         return found
 
-    def authenticate(self, request: Request) -> str:
+    async def authenticate(self, request: Request) -> str:
         """The curator making this request, or the problem that refuses it (401/403/429)."""
         known: str | None = getattr(request.state, "curator", None)
         if known is not None:
@@ -67,11 +70,17 @@ class Curators:
         # A valid token is never refused for the failures of others at the same address (a
         # proxy, a NAT, or a stranger who guessed a curator's address): only the guesses are
         # limited.
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        lines = request.headers.getlist("authorization")
+        if len(lines) > 1:
+            # The framework reads the first line, a proxy in front may read the last.
+            raise ProblemError(400, "Bad request", "Send one Authorization header.")
+        scheme, _, token = (lines[0] if lines else "").partition(" ")
         name = self.name_of(token.strip()) if scheme.lower() == "bearer" else None
         client = request.client.host if request.client else "unknown"
-        if name is None and not self.limiter.test(self.failure_limit, "auth-failure", client):
-            raise self._too_many(self.failure_limit, ("auth-failure", client), "failed logins")
+        if name is None and not await self.limiter.test(self.failure_limit, "auth-failure", client):
+            raise await self._too_many(
+                self.failure_limit, ("auth-failure", client), "failed logins"
+            )
         if scheme.lower() != "bearer" or not token.strip():
             raise ProblemError(
                 401,
@@ -80,20 +89,22 @@ class Curators:
                 headers={"WWW-Authenticate": REALM},
             )
         if name is None:
-            self.limiter.hit(self.failure_limit, "auth-failure", client)
+            await self.limiter.hit(self.failure_limit, "auth-failure", client)
             raise ProblemError(
                 401,
                 "Invalid token",
                 "The bearer token is not a curator's token.",
                 headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
             )
-        if unsafe and not self.limiter.hit(self.write_limit, "write", name):
-            raise self._too_many(self.write_limit, ("write", name), "writes")
+        if unsafe and not await self.limiter.hit(self.write_limit, "write", name):
+            raise await self._too_many(self.write_limit, ("write", name), "writes")
         request.state.curator = name
         return name
 
-    def _too_many(self, limit: RateLimitItem, ids: tuple[str, str], what: str) -> ProblemError:
-        reset = self.limiter.get_window_stats(limit, *ids).reset_time
+    async def _too_many(
+        self, limit: RateLimitItem, ids: tuple[str, str], what: str
+    ) -> ProblemError:
+        reset = (await self.limiter.get_window_stats(limit, *ids)).reset_time
         retry_after = max(1, math.ceil(reset - time.time()))
         return ProblemError(
             429,
@@ -126,7 +137,7 @@ class WriteGuard:
         if scope["type"] == "http" and scope["method"] not in SAFE_METHODS and _routed(scope):
             request = Request(scope)
             try:
-                self.curators.authenticate(request)
+                await self.curators.authenticate(request)
             except ProblemError as exc:
                 response = problem_response(
                     request, exc.status, exc.title, exc.detail, exc.errors, exc.headers
@@ -163,7 +174,7 @@ async def require_curator(
 ) -> str:
     """The curator's name; the route answers 401/403/429 without a valid token."""
     curators: Curators = request.app.state.curators
-    return curators.authenticate(request)
+    return await curators.authenticate(request)
 
 
 CuratorDep = Annotated[str, Depends(require_curator)]

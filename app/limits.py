@@ -10,6 +10,7 @@ from itertools import accumulate
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.media import list_field
 from app.problems import problem_response
 
 JSON_TYPES = ("application/json",)
@@ -40,16 +41,25 @@ class RequestBodyLimits:
             return
         length: str | None = None
         chunked = False
-        media_type = encoding = ""
+        media_types: list[str] = []
         for name, value in scope["headers"]:
             if name == b"content-length":
                 length = value.decode("latin-1").strip()
             elif name == b"transfer-encoding":
                 chunked = True
             elif name == b"content-type":
-                media_type = value.decode("latin-1").partition(";")[0].strip().lower()
-            elif name == b"content-encoding":
-                encoding = value.decode("latin-1").strip().lower()
+                media_types.append(value.decode("latin-1").partition(";")[0].strip().lower())
+        # Every coding of every line: any but identity is refused below.
+        encoding = (list_field(scope["headers"], b"content-encoding") or b"").decode("latin-1")
+        encoding = ", ".join(c for c in encoding.lower().replace(" ", "").split(",") if c)
+        if len(media_types) > 1:
+            # The framework reads the first line, a proxy in front may read the last: a body
+            # must not mean one thing here and another there.
+            await self._problem(
+                scope, receive, send, 400, "Bad request", "Send one Content-Type header."
+            )
+            return
+        media_type = media_types[0] if media_types else ""
         if length is not None and not length.isdigit():
             await self._problem(scope, receive, send, 400, "Bad request", "Invalid Content-Length.")
             return

@@ -2,6 +2,8 @@
 with no token configured, and failed logins and writes are rate limited."""
 
 import re
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -186,6 +188,44 @@ def test_writes_are_rate_limited_per_curator(seeded_fresh_engine: Engine) -> Non
     assert client.get("/v1/crossings/narva").json()["notes"] == "note 4"
     # Reads are not writes.
     assert client.get("/v1/audit", headers=auth()).status_code == 200
+
+
+def test_writes_start_no_thread_for_their_rate_limit(
+    seeded_fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate limits keep their windows on the event loop. The threaded storage started a
+    timer thread at the first write after each quiet moment, and the event loop waited for
+    each thread to start: milliseconds a write on a machine short of CPU."""
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(type(thread).__name__)
+        real_start(thread)
+
+    def write(n: int) -> None:
+        body = {"notes": f"note {n}", "citations": cite(NARVA_QUEUES)}
+        assert patch(client, "/v1/crossings/narva", body).is_success
+        time.sleep(0.05)  # a quiet moment: the threaded storage's timer has ended
+
+    with writable_client(seeded_fresh_engine) as client:
+        for n in range(3):  # the threads any write needs, started once
+            write(n)
+        monkeypatch.setattr(threading.Thread, "start", start)
+        for n in range(3, 13):
+            write(n)
+        during_writes = list(started)
+    assert during_writes == []
+
+
+def test_two_authorization_lines_are_a_400_even_with_the_right_token(writer: TestClient) -> None:
+    """The service would read the first line and a proxy in front may read the last."""
+    for lines in ([auth(), auth("bob")], [{"Authorization": "Bearer wrong-token-0123"}, auth()]):
+        headers = [(name, value) for line in lines for name, value in line.items()]
+        response = writer.patch("/v1/crossings/narva", headers=headers, json=close_narva())
+        assert_problem(response, 400)
+        assert "one Authorization" in response.json()["detail"]
+    assert writer.get("/v1/crossings/narva").json()["status"] == "open"
 
 
 def test_reads_stay_public(writer: TestClient) -> None:

@@ -130,6 +130,31 @@ def test_a_compressed_body_is_a_415(echo_app: FastAPI) -> None:
     assert_problem(response, 415)
 
 
+def test_a_coding_on_any_content_encoding_line_is_a_415(echo_app: FastAPI) -> None:
+    response = TestClient(echo_app).post(
+        "/echo",
+        content=b"{}",
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+            ("Content-Encoding", "identity"),
+        ],
+    )
+    assert_problem(response, 415)
+
+
+@pytest.mark.parametrize("second", ["text/plain", "application/json"])
+def test_two_content_type_lines_are_a_400(echo_app: FastAPI, second: str) -> None:
+    """The framework reads a body by its first Content-Type, a proxy may go by the last."""
+    response = TestClient(echo_app).post(
+        "/echo",
+        content=b'{"a": 1}',
+        headers=[("Content-Type", "application/json"), ("Content-Type", second)],
+    )
+    assert_problem(response, 400)
+    assert "one Content-Type" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     "body", [b"{", b'{"a": 1,}', b"{'a': 1}", b'{"a": NaN}', b"\xff\xfe{}", b'{"a": "\xc3"}']
 )
