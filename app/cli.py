@@ -345,7 +345,14 @@ def serve_command(
 
 
 def _serve(host: str | None, port: int | None, workers: int | None) -> None:
-    options = uvicorn_options(get_settings(), host=host, port=port, workers=workers)
+    settings = get_settings()
+    try:
+        settings.curator_token_hashes()
+    except (ValueError, OSError) as exc:
+        # Said once, before uvicorn starts: each worker would otherwise fail with a traceback.
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    options = uvicorn_options(settings, host=host, port=port, workers=workers)
     uvicorn.run(APP, **options)
 
 

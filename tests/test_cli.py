@@ -184,6 +184,31 @@ def test_serve_runs_uvicorn_with_the_shipped_settings(monkeypatch: pytest.Monkey
     assert options["limit_concurrency"] == 7
 
 
+@pytest.mark.parametrize(
+    ("tokens", "said"),
+    [
+        ("alice:pässwörd-0123456789abc", "CURATOR_TOKENS entry 1: character 2 of the token"),
+        ("alice:short", "CURATOR_TOKENS entry 1: the token is shorter than 16 characters"),
+    ],
+)
+def test_serve_refuses_a_token_that_can_never_match_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tokens: str, said: str
+) -> None:
+    monkeypatch.setenv("CURATOR_TOKENS", tokens)
+    get_settings.cache_clear()
+    calls: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(app))
+    try:
+        result = CliRunner().invoke(cli, ["serve"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 2
+    assert calls == [], "the server started"
+    assert result.output.startswith(f"error: {said}")
+    assert "Traceback" not in result.output and "pässwörd" not in result.output
+
+
 # --- lookups ---------------------------------------------------------------------------------
 
 
