@@ -1,12 +1,12 @@
-"""The real service under uvicorn in a subprocess, for the tests that load it, stop it or
-kill it."""
+"""The real service, as `borderstatus serve` starts it, in a subprocess, for the tests that
+load it, stop it or kill it."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -54,30 +54,43 @@ def curated(store: Path) -> dict[str, str]:
 
 
 class Service:
-    """`uvicorn app.main:create_app` on a free port with `env` added, its output in `log`."""
+    """The service as `borderstatus serve` runs it (app.server's uvicorn settings, as `make run`
+    and the container), on a free port with `env` added, its output in `log`; under `prefix`
+    (a command and its options) when given. Started once `ready` answers 200."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, *, start_deadline: float = 30) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log: Path,
+        *,
+        start_deadline: float = 30,
+        prefix: Sequence[str] = (),
+        ready: str = "/readyz",
+    ) -> None:
         self.env = {**os.environ, "LOG_LEVEL": "warning", **env}
         self.log_path = log
         self.start_deadline = start_deadline
+        self.prefix = list(prefix)
+        self.ready = ready
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "Service":
+        serve = "from app.cli import main; main()"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"),
+                    *self.prefix,
+                    *(sys.executable, "-c", serve, "serve"),
                     *("--host", "127.0.0.1", "--port", str(self.port)),
-                    *("--log-level", "warning"),
                 ],
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        ready = f"{self.base_url}/readyz"
+        ready = f"{self.base_url}{self.ready}"
         wait_for(lambda: httpx.get(ready, timeout=1).status_code == 200, self.start_deadline)
         return self
 

@@ -2,6 +2,7 @@
 restart, and /readyz says which of the two it is."""
 
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,22 @@ from sqlalchemy.engine import Engine
 from tests.conftest import writable_client
 from tests.routes.checks import assert_problem
 from tests.server import Service, curated, seeded_sqlite, wait_for
-from tests.shipped import Shipped, without_dac_override
 from tests.writes import auth, new_crossing
+
+# Capabilities a root process is left without, so that file modes bind it as any user.
+NO_DAC_OVERRIDE = ("--bounding-set", "-dac_override", "--inh-caps", "-dac_override")
+
+
+def without_dac_override() -> list[str]:
+    """The command prefix under which file modes bind this process's children: none when not
+    root; as root, setpriv dropping CAP_DAC_OVERRIDE (skips the test without setpriv)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): file modes can't bind it")
+    return [setpriv, *NO_DAC_OVERRIDE, "--"]
+
 
 READ_ONLY_FILE = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 WRITABLE_FILE = READ_ONLY_FILE | stat.S_IWUSR
@@ -53,7 +68,9 @@ def test_a_store_that_was_read_only_takes_writes_again_without_a_restart(
     read_only_store: Path, tmp_path: Path
 ) -> None:
     prefix = without_dac_override()
-    with Shipped(curated(read_only_store), tmp_path / "service.log", prefix=prefix) as service:
+    with Service(
+        curated(read_only_store), tmp_path / "service.log", prefix=prefix, ready="/healthz"
+    ) as service:
         refused = httpx.post(
             f"{service.base_url}/v1/crossings", headers=auth(), json=new_crossing(), timeout=30
         )
@@ -78,7 +95,9 @@ def test_a_write_right_after_the_store_is_writable_again_succeeds(
 ) -> None:
     """Connections opened while the store was read-only are dropped before they fail a write."""
     prefix = without_dac_override()
-    with Shipped(curated(read_only_store), tmp_path / "service.log", prefix=prefix) as service:
+    with Service(
+        curated(read_only_store), tmp_path / "service.log", prefix=prefix, ready="/healthz"
+    ) as service:
         # Reads and probes fill the pool with read-only connections.
         for _ in range(5):
             httpx.get(f"{service.base_url}/v1/crossings", timeout=30)

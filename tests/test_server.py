@@ -12,8 +12,7 @@ import pytest
 
 from app.config import Settings
 from app.server import uvicorn_options
-from tests.server import curated, seeded_sqlite, wait_for
-from tests.shipped import Shipped
+from tests.server import Service, curated, seeded_sqlite, wait_for
 from tests.writes import auth
 
 WRONG = {"Authorization": "Bearer wrong-token-0123456789"}
@@ -28,26 +27,26 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seeded_sqlite(tmp_path_factory.mktemp("served") / "borderstatus.db")
 
 
-def shipped(store: Path, log: Path, **env: str) -> Shipped:
+def shipped(store: Path, log: Path, **env: str) -> Service:
     values = {**curated(store), "HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT), **env}
-    return Shipped(values, log, log_level="info")
+    return Service({"LOG_LEVEL": "info", **values}, log, ready="/healthz")
 
 
 @pytest.fixture
-def service(store: Path, tmp_path: Path) -> Iterator[Shipped]:
+def service(store: Path, tmp_path: Path) -> Iterator[Service]:
     """A service of the test's own: its failure limit and its log start afresh."""
     with shipped(store, tmp_path / "service.log") as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def shared(store: Path) -> Iterator[Shipped]:
+def shared(store: Path) -> Iterator[Service]:
     """A service for the tests that only need one running."""
     with shipped(store, store.with_name("shared.log")) as running:
         yield running
 
 
-def connect(service: Shipped) -> socket.socket:
+def connect(service: Service) -> socket.socket:
     connection = socket.create_connection(
         ("127.0.0.1", service.port), timeout=HEADER_TIMEOUT + SLACK
     )
@@ -68,7 +67,7 @@ def closed_by_server(connection: socket.socket) -> bool:
 # --- forwarded headers and the failed-authentication limit -----------------------------------
 
 
-def test_forged_forwarded_addresses_do_not_dodge_the_failure_limit(service: Shipped) -> None:
+def test_forged_forwarded_addresses_do_not_dodge_the_failure_limit(service: Service) -> None:
     url = f"{service.base_url}/v1/audit"
     answers = [
         httpx.get(url, headers={**WRONG, "X-Forwarded-For": f"203.0.113.{n}"}, timeout=30)
@@ -81,7 +80,7 @@ def test_forged_forwarded_addresses_do_not_dodge_the_failure_limit(service: Ship
     assert "127.0.0.1" in service.log()
 
 
-def test_a_valid_token_gets_through_after_failures_from_its_address(service: Shipped) -> None:
+def test_a_valid_token_gets_through_after_failures_from_its_address(service: Service) -> None:
     url = f"{service.base_url}/v1/audit"
     failures = [httpx.get(url, headers=WRONG, timeout=30).status_code for _ in range(10)]
 
@@ -107,7 +106,7 @@ def test_a_configured_proxy_is_believed(store: Path, tmp_path: Path) -> None:
 # --- slow clients ----------------------------------------------------------------------------
 
 
-def test_a_connection_that_never_finishes_its_headers_is_closed(shared: Shipped) -> None:
+def test_a_connection_that_never_finishes_its_headers_is_closed(shared: Service) -> None:
     with connect(shared) as partial, connect(shared) as silent:
         partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: ")
         # Others are served meanwhile.
@@ -117,7 +116,7 @@ def test_a_connection_that_never_finishes_its_headers_is_closed(shared: Shipped)
     assert httpx.get(f"{shared.base_url}/healthz", timeout=30).status_code == 200
 
 
-def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Shipped) -> None:
+def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Service) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 10_000
     deadline = time.monotonic() + HEADER_TIMEOUT + SLACK
     with connect(shared) as trickle:
@@ -135,7 +134,7 @@ def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Shipped) -> None:
         assert closed or closed_by_server(trickle)
 
 
-def test_a_keep_alive_connection_may_wait_between_requests(shared: Shipped) -> None:
+def test_a_keep_alive_connection_may_wait_between_requests(shared: Service) -> None:
     """Between requests uvicorn's keep-alive timeout (5 s) applies, not the header timeout."""
     with httpx.Client(base_url=shared.base_url, timeout=30) as client:
         first = client.get("/healthz")
@@ -174,7 +173,7 @@ def test_connections_past_the_limit_are_refused(store: Path, tmp_path: Path) -> 
     ids=["long-url", "bad-content-length"],
 )
 def test_uvicorns_own_400_carries_the_security_headers(
-    shared: Shipped, request_bytes: bytes
+    shared: Service, request_bytes: bytes
 ) -> None:
     answer = b""
     with connect(shared) as connection:
@@ -189,7 +188,7 @@ def test_uvicorns_own_400_carries_the_security_headers(
     assert "cache-control: no-store" in head
 
 
-def test_a_flood_of_malformed_requests_leaves_a_line_or_two_in_the_log(service: Shipped) -> None:
+def test_a_flood_of_malformed_requests_leaves_a_line_or_two_in_the_log(service: Service) -> None:
     for _ in range(200):
         with connect(service) as connection:
             connection.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n\r\n")
@@ -213,7 +212,7 @@ def test_a_flood_of_malformed_requests_leaves_a_line_or_two_in_the_log(service: 
     ],
 )
 def test_client_errors_log_no_traceback(
-    shared: Shipped, method: str, path: str, headers: dict[str, str], body: bytes
+    shared: Service, method: str, path: str, headers: dict[str, str], body: bytes
 ) -> None:
     answer = httpx.request(
         method, f"{shared.base_url}{path}", headers={**auth(), **headers}, content=body
