@@ -101,32 +101,18 @@ class RequestBodyLimits:
                 return
             if not message.get("more_body", False):
                 break
-        if body:
-            if nested_too_deep(bytes(body)):
-                reason = f"nested more than {MAX_JSON_DEPTH} levels deep"
-                await self._problem(
-                    scope,
-                    receive,
-                    send,
-                    422,
-                    "Malformed JSON",
-                    f"The body's arrays and objects are {reason}.",
-                    errors=[{"parameter": "body", "in": "body", "message": reason}],
-                )
-                return
-            try:
-                json.loads(bytes(body).decode("utf-8"), parse_constant=_reject_constant)
-            except (UnicodeDecodeError, ValueError) as exc:
-                await self._problem(
-                    scope,
-                    receive,
-                    send,
-                    422,
-                    "Malformed JSON",
-                    f"The body is not valid JSON: {_reason(exc)}.",
-                    errors=[{"parameter": "body", "in": "body", "message": _reason(exc)}],
-                )
-                return
+        if body and (malformed := _malformed(bytes(body))) is not None:
+            reason, detail = malformed
+            await self._problem(
+                scope,
+                receive,
+                send,
+                422,
+                "Malformed JSON",
+                detail,
+                errors=[{"parameter": "body", "in": "body", "message": reason}],
+            )
+            return
         await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -160,6 +146,18 @@ def nested_too_deep(body: bytes) -> bool:
         return False
     brackets = STRING.sub(b"", body).translate(None, NOT_BRACKET)
     return max(accumulate(map(NESTING.__getitem__, brackets)), default=0) > MAX_JSON_DEPTH
+
+
+def _malformed(body: bytes) -> tuple[str, str] | None:
+    """Why `body` is not JSON a route can take, and the detail that says so; None if it is."""
+    if nested_too_deep(body):
+        reason = f"nested more than {MAX_JSON_DEPTH} levels deep"
+        return reason, f"The body's arrays and objects are {reason}."
+    try:
+        json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _reason(exc), f"The body is not valid JSON: {_reason(exc)}."
+    return None
 
 
 def _reject_constant(name: str) -> None:
