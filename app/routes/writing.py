@@ -15,6 +15,7 @@ from app.config import Settings
 from app.curation import Answer, Write
 from app.db import Database
 from app.documents import DATA_VERSION
+from app.media import list_field
 from app.problems import ProblemError
 from app.schemas import JSON_MEDIA_TYPE, Meta, Page, RevisionOut
 
@@ -54,8 +55,11 @@ def _if_match(
         Header(alias="If-Match", max_length=IF_MATCH_MAX_LENGTH, include_in_schema=False),
     ] = None,
 ) -> str | None:
-    """A PATCH's If-Match; without one, a 428 (unless REQUIRE_IF_MATCH is off)."""
+    """A PATCH's If-Match, every line of it (a list header, read as the cache reads
+    If-None-Match); without one, a 428 (unless REQUIRE_IF_MATCH is off)."""
     settings: Settings = request.app.state.settings
+    if (lines := list_field(request.headers.raw, b"if-match")) is not None:
+        if_match = lines.decode("latin-1")
     if if_match is None and settings.require_if_match:
         raise ProblemError(
             428,

@@ -185,6 +185,22 @@ def test_if_match_takes_a_list_and_a_star_and_compares_strongly(
     assert response.status_code == status, response.text
 
 
+@pytest.mark.parametrize("lines", [['"nope"', "{etag}"], ["{etag}", '"nope"']])
+def test_if_match_on_several_lines_is_read_as_one_list(
+    writer: TestClient, lines: list[str]
+) -> None:
+    etag = writer.get("/v1/restrictions/ee-full-inspection").headers["etag"]
+    headers = [*auth().items(), *(("If-Match", line.format(etag=etag)) for line in lines)]
+
+    response = writer.patch(
+        "/v1/restrictions/ee-full-inspection",
+        headers=headers,
+        json={"since_note": "Since August 2024.", "citations": cite(NARVA_QUEUES)},
+    )
+
+    assert response.status_code == 200, response.text
+
+
 PATCHES = [
     ("/v1/crossings/narva", NARVA_NOTE),
     ("/crossings/narva", NARVA_NOTE),
