@@ -32,8 +32,10 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from app import curation, exports
+from app import exports
 from app.config import get_settings
+from app.curation.audit import Write
+from app.curation.sources import add_source
 from app.db import (
     alembic_config,
     get_engine,
@@ -224,10 +226,10 @@ def ingest_command(
             where = ".".join(str(p) for p in err["loc"])
             typer.echo(f"error: {where}: {err['msg']}", err=True)
         raise typer.Exit(1) from exc
-    write = curation.Write(curator=_cli_curator(), method="CLI", path="borderstatus ingest")
+    write = Write(curator=_cli_curator(), method="CLI", path="borderstatus ingest")
     try:
         with working(f"storing {payload.file}"), write_session(get_engine()) as session:
-            answer = curation.add_source(session, write, article=payload)
+            answer = add_source(session, write, article=payload)
             session.commit()
     except ProblemError as exc:
         typer.echo(f"error: {exc.detail or exc.title}", err=True)
@@ -293,7 +295,7 @@ def export_command(
 
 @contextmanager
 def export_progress(
-    engine: Any, kinds: Sequence[exports.Kind]
+    engine: Any, kinds: Sequence[exports.ExportKind]
 ) -> Iterator[Callable[[exports.Chunk], None]]:
     """A bar per kind of record on a terminal (stderr), counting records; nothing for scripts."""
     console = Console(stderr=True)

@@ -13,29 +13,43 @@ import csv
 import datetime as dt
 import io
 import json
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import presenters, queries
+from app.dated import statuses_at
 from app.db import close_quietly
-from app.documents import fill_missing
-from app.history import StatusOnDate
-from app.models import (
-    Border,
-    Country,
-    Crossing,
-    Event,
-    Fact,
-    Fortification,
-    Restriction,
-    Source,
+from app.kinds import CROSSING, FORTIFICATION, RESTRICTION, Kind
+from app.models import Border, Country, Event, Fact, Source
+from app.presenters.borders import borders as present_borders
+from app.presenters.evidence import events as present_events
+from app.presenters.evidence import facts as present_facts
+from app.presenters.records import documents_of, present
+from app.presenters.sources import source_out
+from app.queries.borders import borders as stored_borders
+from app.queries.borders import countries as stored_countries
+from app.queries.events import events_after
+from app.queries.facts import facts_after
+from app.queries.lists import ListFilter, documents_after, record_filter, records_after
+from app.queries.sources import sources as stored_sources
+from app.queries.store import row_count
+from app.schemas import (
+    AuditEntryOut,
+    BorderOut,
+    ClaimOut,
+    CountryOut,
+    CrossingOut,
+    EventOut,
+    FortificationOut,
+    RestrictionOut,
+    SearchHit,
+    SourceOut,
 )
-from app.schemas import BorderOut, CountryOut, SourceOut
 
 # Records per batch: one query (and a few for their citations) per batch. A batch of stored
 # documents is about half a megabyte, and what an export holds at once stays under 2 MB.
@@ -92,36 +106,28 @@ def rendered(outs: Iterable[BaseModel]) -> list[str]:
 # --- what exports read ----------------------------------------------------------------------------
 
 
-def documents(engine: Engine, list_filter: queries.ListFilter) -> Batches:
+def documents(engine: Engine, list_filter: ListFilter) -> Batches:
     """The stored documents of a list's crossings, restrictions or fortifications."""
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = queries.documents_after(session, list_filter, after=after or "", limit=BATCH)
+        rows = documents_after(session, list_filter, after=after or "", limit=BATCH)
         docs = [doc for _id, doc in rows if doc is not None]
         if len(docs) < len(rows):
-            docs = fill_missing(session, list_filter.model, rows)
+            docs = documents_of(session, list_filter.kind, rows)
         return docs, rows[-1][0] if len(rows) == BATCH else None
 
     return in_batches(engine, fetch)
 
 
-Present = Callable[[Session, list[Any], dict[str, StatusOnDate | None]], Sequence[BaseModel]]
-
-
-def as_of(
-    engine: Engine,
-    list_filter: queries.ListFilter,
-    *,
-    date: dt.date,
-    present: Present,
-) -> Batches:
-    """A list's records as they stood on `date` (`list_filter` says which are listed then):
-    `present` gets each batch with its records' statuses from their histories."""
+def as_of(engine: Engine, list_filter: ListFilter, *, date: dt.date) -> Batches:
+    """A list's records as they stood on `date` (`list_filter` says which are listed then),
+    each with its status then, from its history."""
+    kind = list_filter.kind
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = queries.records_after(session, list_filter=list_filter, after=after, limit=BATCH)
-        statuses = presenters.statuses_at(session, rows, as_of=date)
-        batch = rendered(present(session, rows, statuses)) if rows else []
+        rows = records_after(session, list_filter=list_filter, after=after, limit=BATCH)
+        statuses = statuses_at(session, rows, as_of=date)
+        batch = rendered(present(session, kind, rows, statuses=statuses)) if rows else []
         return batch, rows[-1].id if len(rows) == BATCH else None
 
     return in_batches(engine, fetch)
@@ -140,7 +146,7 @@ def events(
     def fetch(
         session: Session, after: tuple[dt.date, str] | None
     ) -> tuple[list[str], tuple[dt.date, str] | None]:
-        rows = queries.events_after(
+        rows = events_after(
             session,
             country=country,
             date_from=date_from,
@@ -150,7 +156,7 @@ def events(
             limit=BATCH,
         )
         last = (rows[-1].date_start, rows[-1].id) if len(rows) == BATCH else None
-        return rendered(presenters.events(session, rows)), last
+        return rendered(present_events(session, rows)), last
 
     return in_batches(engine, fetch)
 
@@ -159,9 +165,9 @@ def facts(engine: Engine, *, disputed_only: bool = False) -> Batches:
     """Facts (or the disputed ones), each claim with its provenance."""
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = queries.facts_after(session, disputed_only=disputed_only, after=after, limit=BATCH)
+        rows = facts_after(session, disputed_only=disputed_only, after=after, limit=BATCH)
         last = rows[-1].id if len(rows) == BATCH else None
-        return rendered(presenters.facts(session, rows)), last
+        return rendered(present_facts(session, rows)), last
 
     return in_batches(engine, fetch)
 
@@ -177,15 +183,15 @@ def whole(engine: Engine, read: Callable[[Session], Sequence[BaseModel]]) -> Bat
 
 
 def countries(session: Session) -> list[CountryOut]:
-    return [CountryOut(code=c.code, name=c.name, role=c.role) for c in queries.countries(session)]
+    return [CountryOut(code=c.code, name=c.name, role=c.role) for c in stored_countries(session)]
 
 
 def borders(session: Session) -> list[BorderOut]:
-    return presenters.borders(session, queries.borders(session))
+    return present_borders(session, stored_borders(session))
 
 
 def sources(session: Session) -> list[SourceOut]:
-    return [presenters.source_out(source, n) for source, n in queries.sources(session)]
+    return [source_out(source, n) for source, n in stored_sources(session)]
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -256,75 +262,39 @@ class Table:
                 ]
 
 
-CROSSINGS = Table(
-    "crossings",
-    (
-        "id",
-        "name",
-        "counterpart",
-        "aliases",
-        "country",
-        "neighbour",
-        "border_id",
-        "status",
-        "traffic",
-        "status_since",
-        "status_since_inferred",
-        "status_since_note",
-        "notes",
-    ),
-)
-RESTRICTIONS = Table(
-    "restrictions",
-    (
-        "id",
-        "kind",
-        "summary",
-        "countries",
-        "status",
-        "since",
-        "since_inferred",
-        "since_note",
-        "until",
-    ),
-)
-FORTIFICATIONS = Table(
-    "fortifications",
-    (
-        "id",
-        "country",
-        "countries",
-        "neighbour",
-        "kind",
-        "summary",
-        "status",
-        "length_km",
-        "budget_eur",
-        "count",
-        "completion",
-        "completion_inferred",
-        "completion_note",
-    ),
-)
+def _columns(model: type[BaseModel]) -> tuple[str, ...]:
+    """An answer's fields as CSV columns, in its order: a nested object's fields as dotted
+    paths; provenance, and lists of objects (a border's facts), left out."""
+    columns: list[str] = []
+    for name, info in model.model_fields.items():
+        nested = _model_in(info.annotation)
+        if name == "provenance" or (nested is None and _model_in(get_args(info.annotation))):
+            continue
+        if nested is not None:
+            columns += [f"{name}.{sub}" for sub in _columns(nested)]
+        else:
+            columns.append(name)
+    return tuple(columns)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation is (or, for `X | None`, holds), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, tuple) or get_origin(annotation) in (Union, types.UnionType):
+        args = annotation if isinstance(annotation, tuple) else get_args(annotation)
+        return next((m for a in args if (m := _model_in(a)) is not None), None)
+    if get_origin(annotation) is list:
+        return _model_in(get_args(annotation)[0])
+    return None
+
+
+CROSSINGS = Table("crossings", _columns(CrossingOut))
+RESTRICTIONS = Table("restrictions", _columns(RestrictionOut))
+FORTIFICATIONS = Table("fortifications", _columns(FortificationOut))
 # A border's facts have claims with provenance of their own: they are in the facts' CSV.
-BORDERS = Table(
-    "borders",
-    (
-        "id",
-        "country",
-        "neighbour",
-        "status",
-        "status_since",
-        "status_since_inferred",
-        "status_since_note",
-        "summary",
-        "crossing_counts.open",
-        "crossing_counts.closed",
-        "crossing_counts.restricted",
-        "crossing_counts.unknown",
-        "disputed",
-    ),
-)
+BORDERS = Table("borders", _columns(BorderOut))
+# A fact's preferred value comes before the reason it is preferred.
 FACTS = Table(
     "facts",
     (
@@ -338,59 +308,16 @@ FACTS = Table(
         "preferred_value",
         "preferred_reason",
     ),
-    claim_fields=("value", "value_num", "preferred", "note"),
+    claim_fields=_columns(ClaimOut),
 )
 # The disputed facts, as `/v1/conflicts` lists them.
 CONFLICTS = replace(FACTS, name="conflicts")
-EVENTS = Table(
-    "events",
-    (
-        "id",
-        "date",
-        "date_inferred",
-        "date_note",
-        "kind",
-        "summary",
-        "countries",
-        "subject.type",
-        "subject.id",
-        "status_before",
-        "status_after",
-    ),
-)
+EVENTS = Table("events", _columns(EventOut))
 # Reference data and the articles themselves carry no provenance.
-COUNTRIES = Table("countries", ("code", "name", "role"), cited=False)
-SOURCES = Table(
-    "sources",
-    (
-        "file",
-        "sha256",
-        "title",
-        "publisher",
-        "published",
-        "published_inferred",
-        "published_note",
-        "sentence_count",
-    ),
-    cited=False,
-)
-SEARCH = Table("search", ("type", "id", "title", "text", "url"), cited=False)
-AUDIT = Table(
-    "audit",
-    (
-        "id",
-        "at",
-        "curator",
-        "method",
-        "path",
-        "action",
-        "record_type",
-        "record_id",
-        "before",
-        "after",
-    ),
-    cited=False,
-)
+COUNTRIES = Table("countries", _columns(CountryOut), cited=False)
+SOURCES = Table("sources", _columns(SourceOut), cited=False)
+SEARCH = Table("search", _columns(SearchHit), cited=False)
+AUDIT = Table("audit", _columns(AuditEntryOut), cited=False)
 
 
 def encode_rows(rows: Iterable[list[str]]) -> bytes:
@@ -415,7 +342,7 @@ def csv_chunks(table: Table, batches: Batches) -> Iterator[Chunk]:
 
 
 @dataclass(frozen=True)
-class Kind:
+class ExportKind:
     """A kind of record in the bulk export: its line `type`, its CSV, where it is read from,
     and the table whose rows it counts."""
 
@@ -427,38 +354,29 @@ class Kind:
 
     def count(self, engine: Engine) -> int:
         with Session(engine) as session:
-            return queries.row_count(session, self.model)
+            return row_count(session, self.model)
 
 
-KINDS: dict[str, Kind] = {
+def _records(kind: Kind) -> Callable[[Engine], Batches]:
+    return lambda engine: documents(engine, record_filter(kind))
+
+
+KINDS: dict[str, ExportKind] = {
     kind.name: kind
     for kind in (
-        Kind("countries", "country", COUNTRIES, lambda e: whole(e, countries), Country),
-        Kind("sources", "source", SOURCES, lambda e: whole(e, sources), Source),
-        Kind("borders", "border", BORDERS, lambda e: whole(e, borders), Border),
-        Kind(
-            "crossings",
-            "crossing",
-            CROSSINGS,
-            lambda e: documents(e, queries.crossing_filter()),
-            Crossing,
+        ExportKind("countries", "country", COUNTRIES, lambda e: whole(e, countries), Country),
+        ExportKind("sources", "source", SOURCES, lambda e: whole(e, sources), Source),
+        ExportKind("borders", "border", BORDERS, lambda e: whole(e, borders), Border),
+        *(
+            ExportKind(kind.path, kind.name, table, _records(kind), kind.model)  # type: ignore[arg-type]
+            for kind, table in (
+                (CROSSING, CROSSINGS),
+                (RESTRICTION, RESTRICTIONS),
+                (FORTIFICATION, FORTIFICATIONS),
+            )
         ),
-        Kind(
-            "restrictions",
-            "restriction",
-            RESTRICTIONS,
-            lambda e: documents(e, queries.restriction_filter()),
-            Restriction,
-        ),
-        Kind(
-            "fortifications",
-            "fortification",
-            FORTIFICATIONS,
-            lambda e: documents(e, queries.fortification_filter()),
-            Fortification,
-        ),
-        Kind("facts", "fact", FACTS, facts, Fact),
-        Kind("events", "event", EVENTS, events, Event),
+        ExportKind("facts", "fact", FACTS, facts, Fact),
+        ExportKind("events", "event", EVENTS, events, Event),
     )
 }
 
@@ -469,7 +387,7 @@ def ndjson_lines(line_type: str, records: Iterable[str]) -> bytes:
     return b"".join(prefix + text[1:].encode() + b"\n" for text in records)
 
 
-def ndjson_chunks(engine: Engine, kinds: Iterable[Kind]) -> Iterator[Chunk]:
+def ndjson_chunks(engine: Engine, kinds: Iterable[ExportKind]) -> Iterator[Chunk]:
     """Every record of each kind, in that order, a chunk per batch."""
     for kind in kinds:
         for batch in kind.batches(engine):

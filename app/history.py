@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.dates import period_start
 
@@ -19,10 +19,38 @@ class StatusChange(Protocol):
 
 @dataclass(frozen=True)
 class StatusOnDate:
+    """A status, and the partial date it holds from (None where the sources give none)."""
+
     status: str
     since: str | None = None
     since_inferred: bool = False
     since_note: str | None = None
+
+
+@dataclass(frozen=True)
+class DatedStatus:
+    """A status that holds from a partial date: the columns `status`, `<since>`,
+    `<since>_inferred` and `<since>_note`, of a record and of its answer alike."""
+
+    since: str
+
+    def of(self, row: Any) -> StatusOnDate:
+        """The status a row (or answer) holds now."""
+        return StatusOnDate(
+            row.status,
+            getattr(row, self.since),
+            getattr(row, f"{self.since}_inferred"),
+            getattr(row, f"{self.since}_note"),
+        )
+
+    def fields(self, state: StatusOnDate) -> dict[str, Any]:
+        """`state` as the answer's fields."""
+        return {
+            "status": state.status,
+            self.since: state.since,
+            f"{self.since}_inferred": state.since_inferred,
+            f"{self.since}_note": state.since_note,
+        }
 
 
 def status_at(

@@ -6,7 +6,7 @@ import hashlib
 from sqlmodel import Session, col, select
 
 from app.articles import split_sentences
-from app.documents import Changes, refresh_derived
+from app.derived.refresh import Changes, refresh_derived
 from app.models import Sentence, Source
 from app.payloads import SourceIn
 from app.problems import ProblemError

@@ -17,11 +17,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
-from app import queries
 from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
 from app.db import Database, make_engine, make_loop_reader
+from app.derived.version import data_version
 from app.limits import RequestBodyLimits
 from app.problems import install as install_problems
 from app.problems import problem_responses
@@ -119,7 +119,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     store: CacheStore = app.state.cache
     version = DataVersion(
-        partial(queries.data_version, app.state.engine),
+        partial(data_version, app.state.engine),
         interval=settings.data_version_poll_seconds,
     )
     version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))

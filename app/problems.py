@@ -47,6 +47,18 @@ def invalid_parameter(name: str, message: str, **extra: Any) -> ProblemError:
     )
 
 
+def invalid_body(*problems: tuple[str, str]) -> ProblemError:
+    """A 422 naming each field of the body at fault: (field, message) pairs."""
+    return ProblemError(
+        422,
+        "Invalid parameter",
+        "; ".join(f"{name}: {message}" for name, message in problems),
+        errors=[
+            {"parameter": name, "in": "body", "message": message} for name, message in problems
+        ],
+    )
+
+
 def not_found(what: str, key: str) -> ProblemError:
     return ProblemError(404, "Not found", f"No {what} with id {key!r}.")
 

@@ -2,7 +2,7 @@
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -206,6 +206,15 @@ class FortificationOut(BaseModel):
     completion_inferred: bool
     completion_note: str | None
     provenance: list[Provenance]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_country(cls, values: Any) -> Any:
+        """`country` is the one country building it, when not given."""
+        if isinstance(values, dict) and "country" not in values:
+            countries = values.get("countries") or []
+            return {**values, "country": countries[0] if len(countries) == 1 else None}
+        return values
 
 
 class FortificationDetail(FortificationOut):

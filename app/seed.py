@@ -12,15 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, select
 
-from app import queries
 from app.dates import parse_partial, period_start
 from app.db import write_session
-from app.documents import (
-    Changes,
-    crossing_search_document,
-    refresh_derived,
-    search_document,
-)
+from app.derived.refresh import Changes, refresh_derived
+from app.derived.search import record_search_document, search_document
 from app.models import (
     Border,
     Citation,
@@ -40,6 +35,9 @@ from app.models import (
     Sentence,
     Source,
 )
+from app.queries.provenance import citations_with_sentences
+from app.queries.sources import sentences_of
+from app.queries.store import curated_records, curated_sources, event_subjects
 from app.records import Dataset, RecordsError, claim_id, load_dataset
 
 NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -324,7 +322,7 @@ def search_documents(dataset: Dataset) -> list[SQLModel]:
         for s in article.sentences:
             add("sentence", f"{article.file}#{s.index}", rec.sources[article.file].title, s.text)
     for c in rec.crossings:
-        docs.append(crossing_search_document(c, c.aliases, c.notes))
+        docs.append(record_search_document("crossing", c, c.aliases))
     for r in rec.restrictions:
         add("restriction", r.id, r.summary, r.summary)
     for f in rec.fortifications:
@@ -481,20 +479,20 @@ def sync(
 
 def _curated_rows(session: Session, dataset: Dataset) -> CuratedRows:
     subjects: dict[str, set[RecordKey]] = {}
-    for event_id, subject_type, subject_id in queries.event_subjects(session):
+    for event_id, subject_type, subject_id in event_subjects(session):
         if subject_type and subject_id:
             subjects.setdefault(event_id, set()).add((subject_type, subject_id))
     for e in dataset.records.events:
         if e.subject:
             kind, _, target = e.subject.partition(":")
             subjects.setdefault(e.id, set()).add((kind, target))
-    return CuratedRows(queries.curated_records(session), subjects)
+    return CuratedRows(curated_records(session), subjects)
 
 
 def _check_curated_sources(session: Session, dataset: Dataset, curated: CuratedRows) -> None:
     """A seed article may be a source a curator added, if it is the same text split alike."""
     problems: list[str] = []
-    stored = {s.sha256: s.file for s in queries.curated_sources(session)}
+    stored = {s.sha256: s.file for s in curated_sources(session)}
     for name, article in dataset.articles.items():
         other = stored.get(article.sha256)
         if other is not None and other != name:
@@ -505,7 +503,7 @@ def _check_curated_sources(session: Session, dataset: Dataset, curated: CuratedR
             problems.append(f"source {name}: a curator stored another text under this name")
             continue
         spans = [(s.index, s.char_start, s.char_end, s.kind, s.text) for s in article.sentences]
-        rows = queries.sentences_of(session, file=name)
+        rows = sentences_of(session, file=name)
         if spans != [(r.sentence_index, r.char_start, r.char_end, r.kind, r.text) for r in rows]:
             problems.append(
                 f"source {name}: a curator stored it with other sentences (its `chrome` list?)"
@@ -520,7 +518,7 @@ def _broken_curated_citations(
     """Curated citations the seed removed (with their sentence) or moved off their quote."""
     problems: list[str] = []
     now = set()
-    for citation, sentence, article in queries.citations_with_sentences(session):
+    for citation, sentence, article in citations_with_sentences(session):
         if curated.owner(citation) is None:
             continue
         key = (citation.record_type, citation.record_id, citation.position)
@@ -552,7 +550,7 @@ def seed(engine: Engine, seed_dir: Path, *, track: Track = untracked) -> SeedRep
         _check_curated_sources(session, dataset, curated)
         cited_before = {
             (c.record_type, c.record_id, c.position)
-            for c, _sentence, _article in queries.citations_with_sentences(session)
+            for c, _sentence, _article in citations_with_sentences(session)
             if curated.owner(c) is not None
         }
         try:

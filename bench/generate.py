@@ -20,7 +20,7 @@ SQLAlchemy Core `insert(table)` executemany on SQLite (synchronous=OFF and a lar
 the load connection only), psycopg COPY on PostgreSQL. The load time covers generating the rows
 and inserting them, up to the commit. Then, timed on its own, it builds the stored per-record
 documents, the tallies behind list totals and the status periods `as_of` filters by
-(`app.documents.refresh_derived`, as the seeder does), and bumps the data version.
+(`app.derived.refresh.refresh_derived`, as the seeder does), and bumps the data version.
 
     python bench/generate.py --crossings 100000 --database-url sqlite:///bench/out/x.db
     python bench/generate.py --check      # 1k on SQLite, then the real API must serve it right
@@ -51,7 +51,7 @@ from sqlmodel import Session, SQLModel
 
 from app.dates import period_start
 from app.db import make_engine, migrate
-from app.documents import Changes, Refreshed, refresh_derived
+from app.derived.refresh import Changes, Refreshed, refresh_derived
 from app.models import Crossing
 from app.seed import fold as app_fold
 

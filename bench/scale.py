@@ -51,9 +51,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from app import queries
 from app.db import make_engine
+from app.kinds import CROSSING, RESTRICTION
 from app.models import Crossing, Restriction
+from app.queries import lists
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -87,7 +88,7 @@ class ListQuery:
     label: str
     path: str
     model: Any
-    list_filter: Callable[[], queries.ListFilter]
+    list_filter: Callable[[], lists.ListFilter]
 
 
 LISTS = [
@@ -96,28 +97,28 @@ LISTS = [
         "crossings, country=LV & status=open",
         f"/v1/crossings?country=LV&status=open&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_filter(country="LV", status="open"),
+        lambda: lists.record_filter(CROSSING, country="LV", status="open"),
     ),
     ListQuery(
         "by",
         "crossings, neighbour=BY",
         f"/v1/crossings?neighbour=BY&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_filter(neighbour="BY"),
+        lambda: lists.record_filter(CROSSING, neighbour="BY"),
     ),
     ListQuery(
         "rail",
         "crossings, traffic=rail",
         f"/v1/crossings?traffic=rail&limit={PAGE}",
         Crossing,
-        lambda: queries.crossing_filter(traffic="rail"),
+        lambda: lists.record_filter(CROSSING, traffic="rail"),
     ),
     ListQuery(
         "ee-restrictions",
         "restrictions, country=EE",
         f"/v1/restrictions?country=EE&limit={PAGE}",
         Restriction,
-        lambda: queries.restriction_filter(country="EE"),
+        lambda: lists.record_filter(RESTRICTION, country="EE"),
     ),
 ]
 MAIN_LIST = LISTS[0]
@@ -410,8 +411,8 @@ def list_queries(item: ListQuery) -> tuple[Select[Any], Select[Any]]:
     """The page and count queries app.queries.documents_page runs for this list."""
     list_filter = item.list_filter()
     values = {**list_filter.values, "limit": PAGE + 1}
-    page = queries.documents_query(list_filter, after=False).params(**values)
-    count = queries.count_query(list_filter).params(**values)
+    page = lists.documents_query(list_filter, after=False).params(**values)
+    count = lists.count_query(list_filter).params(**values)
     return page, count
 
 

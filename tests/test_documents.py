@@ -12,11 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
-from app import presenters
-from app.curation import Write, update_record
+from app import dated
+from app.curation.audit import Write
+from app.curation.records import update_record
 from app.dates import period_start
 from app.db import write_session
-from app.documents import Changes, Refreshed, refresh_derived, refresh_tallies
+from app.derived.refresh import Changes, Refreshed, refresh_derived
+from app.derived.tallies import refresh_tallies
 from app.models import (
     Crossing,
     CrossingTally,
@@ -296,8 +298,8 @@ def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date
                 ("/v1/crossings", crossings, CROSSING_STATUSES),
                 ("/v1/restrictions", restrictions, RESTRICTION_STATUSES),
             ]:
-                found = presenters.statuses_at(session, rows, as_of=date)
-                expected = {r.id: presenters.listed_status(r, found[r.id], date) for r in rows}
+                found = dated.statuses_at(session, rows, as_of=date)
+                expected = {r.id: dated.listed_status(r, found[r.id], date) for r in rows}
                 assert listed(path, as_of=on) == [i for i, s in expected.items() if s], (path, on)
                 for status in statuses:
                     want = [i for i, s in expected.items() if s == status]

@@ -15,10 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
-from app import queries
+from app import exports
 from app.config import Settings
 from app.db import make_engine
 from app.main import create_app
+from app.queries import lists
 from bench.generate import generate
 from tests import figures
 from tests.asgi import stream
@@ -53,14 +54,14 @@ def app(synthetic: Engine) -> ASGIApp:
 def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many rows each batch read of stored documents returned, as it happens."""
     counted: list[int] = []
-    read = queries.documents_after
+    read = lists.documents_after
 
     def counting(*args: Any, **kwargs: Any) -> list[tuple[str, str | None]]:
         rows = read(*args, **kwargs)
         counted.append(len(rows))
         return rows
 
-    monkeypatch.setattr(queries, "documents_after", counting)
+    monkeypatch.setattr(exports, "documents_after", counting)
     yield counted
 
 

@@ -11,29 +11,33 @@ import pytest
 from sqlalchemy import Select
 from sqlalchemy.engine import Engine
 
-from app import queries
+from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
+from app.queries import events as event_queries
+from app.queries import lists
 
-LIST_QUERIES: dict[str, queries.ListFilter] = {
-    "crossings?country=LV": queries.crossing_filter(country="LV"),
-    "crossings?country=RU": queries.crossing_filter(country="RU", country_is_neighbour=True),
-    "crossings?neighbour=BY": queries.crossing_filter(neighbour="BY"),
-    "crossings?status=closed": queries.crossing_filter(status="closed"),
-    "crossings?country=LV&status=open": queries.crossing_filter(country="LV", status="open"),
-    "crossings?neighbour=RU&status=open": queries.crossing_filter(neighbour="RU", status="open"),
-    "crossings?traffic=rail": queries.crossing_filter(traffic="rail"),
-    "crossings?country=LT&traffic=car": queries.crossing_filter(country="LT", traffic="car"),
-    "restrictions?country=EE": queries.restriction_filter(country="EE"),
-    "restrictions?kind=visa": queries.restriction_filter(kind="visa"),
-    "restrictions?status=planned": queries.restriction_filter(status="planned"),
-    "restrictions?country=LT&kind=transit": queries.restriction_filter(
-        country="LT", kind="transit"
+LIST_QUERIES: dict[str, lists.ListFilter] = {
+    "crossings?country=LV": lists.record_filter(CROSSING, country="LV"),
+    "crossings?country=RU": lists.record_filter(CROSSING, country="RU", roles={"RU": "neighbour"}),
+    "crossings?neighbour=BY": lists.record_filter(CROSSING, neighbour="BY"),
+    "crossings?status=closed": lists.record_filter(CROSSING, status="closed"),
+    "crossings?country=LV&status=open": lists.record_filter(CROSSING, country="LV", status="open"),
+    "crossings?neighbour=RU&status=open": lists.record_filter(
+        CROSSING, neighbour="RU", status="open"
     ),
-    "fortifications?country=RU": queries.fortification_filter(
-        country="RU", country_is_neighbour=True
+    "crossings?traffic=rail": lists.record_filter(CROSSING, traffic="rail"),
+    "crossings?country=LT&traffic=car": lists.record_filter(CROSSING, country="LT", traffic="car"),
+    "restrictions?country=EE": lists.record_filter(RESTRICTION, country="EE"),
+    "restrictions?kind=visa": lists.record_filter(RESTRICTION, kind="visa"),
+    "restrictions?status=planned": lists.record_filter(RESTRICTION, status="planned"),
+    "restrictions?country=LT&kind=transit": lists.record_filter(
+        RESTRICTION, country="LT", kind="transit"
     ),
-    "fortifications?country=LT": queries.fortification_filter(country="LT"),
-    "fortifications?kind=fence": queries.fortification_filter(kind="fence"),
-    "fortifications?status=rejected": queries.fortification_filter(status="rejected"),
+    "fortifications?country=RU": lists.record_filter(
+        FORTIFICATION, country="RU", roles={"RU": "neighbour"}
+    ),
+    "fortifications?country=LT": lists.record_filter(FORTIFICATION, country="LT"),
+    "fortifications?kind=fence": lists.record_filter(FORTIFICATION, kind="fence"),
+    "fortifications?status=rejected": lists.record_filter(FORTIFICATION, status="rejected"),
 }
 EVENT_QUERIES: dict[str, dict[str, Any]] = {
     "events?country=LV": {"country": "LV"},
@@ -67,7 +71,7 @@ def assert_uses_indexes(engine: Engine, query: Select[Any]) -> None:
         assert "Index" in found, found
 
 
-def bound(query: Select[Any], list_filter: queries.ListFilter) -> Select[Any]:
+def bound(query: Select[Any], list_filter: lists.ListFilter) -> Select[Any]:
     return query.params(**list_filter.values, after="m", limit=101)
 
 
@@ -75,7 +79,7 @@ def bound(query: Select[Any], list_filter: queries.ListFilter) -> Select[Any]:
 @pytest.mark.parametrize("after", [False, True], ids=["first page", "next page"])
 def test_every_list_filter_uses_an_index(seeded_engine: Engine, name: str, after: bool) -> None:
     list_filter = LIST_QUERIES[name]
-    query = queries.documents_query(list_filter, after=after)
+    query = lists.documents_query(list_filter, after=after)
     assert_uses_indexes(seeded_engine, bound(query, list_filter))
 
 
@@ -87,33 +91,33 @@ def test_crossing_and_restriction_totals_read_only_a_tally(name: str) -> None:
     """A tally has a row per border side, status and mode (or country, kind and status),
     however many records there are: summing it costs the same at any size."""
     list_filter = LIST_QUERIES[name]
-    query = queries.count_query(list_filter)
+    query = lists.count_query(list_filter)
     assert [t.name for t in query.get_final_froms()] in (["crossing_tally"], ["restriction_tally"])
 
 
 @pytest.mark.parametrize("name", [n for n in LIST_QUERIES if n not in TALLIED])
 def test_every_other_list_count_uses_an_index(seeded_engine: Engine, name: str) -> None:
     list_filter = LIST_QUERIES[name]
-    query = queries.count_query(list_filter)
+    query = lists.count_query(list_filter)
     assert_uses_indexes(seeded_engine, bound(query, list_filter))
 
 
 @pytest.mark.parametrize("name", EVENT_QUERIES)
 def test_event_filters_use_an_index(seeded_engine: Engine, name: str) -> None:
-    query, date, key = queries.events_query(**EVENT_QUERIES[name])
+    query, date, key = event_queries.events_query(**EVENT_QUERIES[name])
     assert_uses_indexes(seeded_engine, query.order_by(date, key).limit(101))
 
 
 @pytest.mark.parametrize("name", EVENT_QUERIES)
 def test_event_counts_use_an_index(seeded_engine: Engine, name: str) -> None:
-    assert_uses_indexes(seeded_engine, queries.events_count_query(**EVENT_QUERIES[name]))
+    assert_uses_indexes(seeded_engine, event_queries.events_count_query(**EVENT_QUERIES[name]))
 
 
 @pytest.mark.parametrize("name", [n for n in EVENT_QUERIES if n.startswith("events?country=")])
 def test_a_countrys_timeline_is_counted_without_reading_an_event(
     seeded_engine: Engine, name: str
 ) -> None:
-    found = plan(seeded_engine, queries.events_count_query(**EVENT_QUERIES[name]))
+    found = plan(seeded_engine, event_queries.events_count_query(**EVENT_QUERIES[name]))
     assert "event_country" in found, found
     assert not [line for line in found.splitlines() if re.search(r"\bevent\b(?!_)", line)], found
 
@@ -122,7 +126,7 @@ def test_a_countrys_timeline_is_counted_without_reading_an_event(
 def test_the_timeline_is_read_in_date_order_from_an_index(seeded_engine: Engine, name: str) -> None:
     if seeded_engine.dialect.name != "sqlite":
         pytest.skip("SQLite reports sorting in its plan")
-    query, date, key = queries.events_query(**EVENT_QUERIES.get(name, {}))
+    query, date, key = event_queries.events_query(**EVENT_QUERIES.get(name, {}))
     assert "TEMP B-TREE" not in plan(seeded_engine, query.order_by(date, key).limit(101))
 
 
@@ -132,5 +136,5 @@ def test_every_list_reads_its_page_in_id_order_from_the_index(
     if seeded_engine.dialect.name != "sqlite":
         pytest.skip("SQLite reports sorting in its plan; PostgreSQL's is checked by EXPLAIN above")
     for name, list_filter in LIST_QUERIES.items():
-        query = queries.documents_query(list_filter, after=True)
+        query = lists.documents_query(list_filter, after=True)
         assert "TEMP B-TREE" not in plan(seeded_engine, bound(query, list_filter)), name

@@ -8,14 +8,16 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import exports, queries
+from app import exports
 from app.auth import CuratorDep
 from app.db import Database, SessionDep
 from app.models import AuditEntry
 from app.payloads import NO_NUL
 from app.problems import invalid_parameter, problem_responses
+from app.queries.audit import audit_before, audit_page
+from app.routes.cursors import paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, paging
+from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import JSON_MEDIA_TYPE, AuditEntryOut, Meta, Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -50,7 +52,7 @@ def _all_entries(
     """Every entry, newest first, a batch at a time."""
 
     def fetch(session: Session, before: int | None) -> tuple[list[str], int | None]:
-        rows = queries.audit_before(
+        rows = audit_before(
             session,
             record_type=record_type,
             record_id=record_id,
@@ -106,7 +108,7 @@ def list_audit(
         database: Database = request.app.state.database
         batches = _all_entries(database.engine, record_type=record_type, record_id=record_id)
         return csv_stream(exports.AUDIT, batches, PRIVATE)
-    rows, total = queries.audit_page(
+    rows, total = audit_page(
         session, record_type=record_type, record_id=record_id, before=before, limit=limit + 1
     )
     next_cursor = place.cursor(str(rows[limit - 1].id)) if len(rows) > limit else None

@@ -4,9 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app import exports, presenters, queries
+from app import exports
 from app.db import SessionDep
+from app.kinds import CROSSING
+from app.presenters import borders as border_answers
+from app.presenters.evidence import history_of
+from app.presenters.records import present
 from app.problems import not_found, problem_responses
+from app.queries import borders as border_queries
+from app.queries.lists import record_filter, records_after
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
 from app.routes.params import CountryFilter, FormatParam
 from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Meta, Page
@@ -25,8 +31,8 @@ def list_borders(
     format_: FormatParam = None,
 ) -> Page[BorderOut] | Response:
     """Every border between a NATO country and Russia or Belarus, with its status and facts."""
-    rows = queries.borders(session, country=country)
-    out = presenters.borders(session, rows)
+    rows = border_queries.borders(session, country=country)
+    out = border_answers.borders(session, rows)
     if wants_csv(request, format_):
         return csv_page(request, exports.BORDERS, exports.rendered(out), None)
     response.headers.update(VARY)
@@ -41,18 +47,19 @@ def get_border(
     ],
 ) -> BorderDetail:
     """One border, with its crossings, facts (every claim, with provenance) and history."""
-    border = queries.border(session, border_id=border_id.upper())
+    border = border_queries.border(session, border_id=border_id.upper())
     if border is None:
         raise not_found("border", border_id)
-    (out,) = presenters.borders(session, [border])
-    crossings = queries.crossing_filter(country=border.country, neighbour=border.neighbour)
+    (out,) = border_answers.borders(session, [border])
+    crossings = record_filter(CROSSING, country=border.country, neighbour=border.neighbour)
     return BorderDetail(
         **out.model_dump(),
-        crossings=presenters.crossings(
+        crossings=present(
             session,
-            queries.first_records(session, list_filter=crossings, limit=EMBEDDED_LIMIT),
+            CROSSING,
+            records_after(session, list_filter=crossings, after=None, limit=EMBEDDED_LIMIT),
         ),
-        history=presenters.history_of(session, subject_type="border", subject_id=border.id),
+        history=history_of(session, subject_type="border", subject_id=border.id),
         lists={
             "crossings": EmbeddedList(
                 total=sum(out.crossing_counts.model_dump().values()),

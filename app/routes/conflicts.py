@@ -2,11 +2,14 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app import exports, presenters, queries
+from app import exports
 from app.db import Database, SessionDep
+from app.presenters.evidence import facts as present_facts
 from app.problems import problem_responses
+from app.queries.facts import disputed_facts_page
+from app.routes.cursors import page_of, paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, page_of, paging
+from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import FactOut, Meta, Page
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
@@ -29,9 +32,9 @@ def list_conflicts(
     if csv and whole_list(request):
         database: Database = request.app.state.database
         return csv_stream(exports.CONFLICTS, exports.facts(database.engine, disputed_only=True))
-    rows, total = queries.disputed_facts_page(session, after=place.after, limit=limit + 1)
+    rows, total = disputed_facts_page(session, after=place.after, limit=limit + 1)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id, paging=place)
-    facts = presenters.facts(session, rows)
+    facts = present_facts(session, rows)
     if csv:
         return csv_page(request, exports.CONFLICTS, exports.rendered(facts), next_cursor)
     response.headers.update(VARY)

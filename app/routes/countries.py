@@ -4,9 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app import exports, presenters, queries
+from app import exports
 from app.db import SessionDep
+from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
+from app.presenters.borders import borders as present_borders
+from app.presenters.evidence import events as present_events
+from app.presenters.records import present
 from app.problems import not_found, problem_responses
+from app.queries.borders import borders, country
+from app.queries.events import events_page
+from app.queries.lists import record_filter, records_after, total_of
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
 from app.routes.params import FormatParam
 from app.schemas import (
@@ -42,45 +49,42 @@ def get_country(
     code: Annotated[str, Path(description="ISO 3166-1 alpha-2, any case.", examples=["LV"])],
 ) -> CountryDetail:
     """A country's borders, crossings and counts by status, restrictions, fortifications, events."""
-    country = queries.country(session, code=code.upper())
-    if country is None:
+    stored = country(session, code=code.upper())
+    if stored is None:
         raise not_found("country", code)
-    code = country.code
-    neighbour_side = country.role == "neighbour"
-    borders = queries.borders(session, country=code)
-    out = presenters.borders(session, borders)
+    code = stored.code
+    out = present_borders(session, borders(session, country=code))
     counts = CrossingCounts()
     for border in out:
         for status, n in border.crossing_counts.model_dump().items():
             setattr(counts, status, getattr(counts, status) + n)
     lists = {
-        "crossings": queries.crossing_filter(country=code, country_is_neighbour=neighbour_side),
-        "restrictions": queries.restriction_filter(country=code),
-        "fortifications": queries.fortification_filter(
-            country=code, country_is_neighbour=neighbour_side
-        ),
+        kind.path: record_filter(kind, roles={code: stored.role}, country=code)
+        for kind in (CROSSING, RESTRICTION, FORTIFICATION)
     }
     first = {
-        name: queries.first_records(session, list_filter=list_filter, limit=EMBEDDED_LIMIT)
+        name: present(
+            session,
+            list_filter.kind,
+            records_after(session, list_filter=list_filter, after=None, limit=EMBEDDED_LIMIT),
+        )
         for name, list_filter in lists.items()
     }
-    events, events_total = queries.events_page(
-        session, country=code, after=None, limit=EMBEDDED_LIMIT
-    )
+    events, events_total = events_page(session, country=code, after=None, limit=EMBEDDED_LIMIT)
     return CountryDetail(
         code=code,
-        name=country.name,
-        role=country.role,
+        name=stored.name,
+        role=stored.role,
         borders=out,
         crossing_counts=counts,
-        crossings=presenters.crossings(session, first["crossings"]),
-        restrictions=presenters.restrictions(session, first["restrictions"]),
-        fortifications=presenters.fortifications(session, first["fortifications"]),
-        events=presenters.events(session, events),
+        crossings=first["crossings"],
+        restrictions=first["restrictions"],
+        fortifications=first["fortifications"],
+        events=present_events(session, events),
         lists={
             **{
                 name: EmbeddedList(
-                    total=queries.total_of(session, list_filter=list_filter),
+                    total=total_of(session, list_filter=list_filter),
                     url=f"/v1/{name}?country={code}",
                 )
                 for name, list_filter in lists.items()

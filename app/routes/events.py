@@ -5,17 +5,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app import exports, presenters, queries
+from app import exports
 from app.db import Database, SessionDep
+from app.presenters.evidence import events as present_events
 from app.problems import invalid_parameter, problem_responses
+from app.queries.events import events_page
+from app.routes.cursors import page_of, paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
     CountryFilter,
     CursorParam,
     FormatParam,
     Limit,
-    page_of,
-    paging,
     partial_date_param,
 )
 from app.schemas import EventKind, EventOut, Meta, Page
@@ -62,7 +63,7 @@ def list_events(
             database.engine, country=country, date_from=start, date_to=end, kind=kind
         )
         return csv_stream(exports.EVENTS, batches)
-    rows, total = queries.events_page(
+    rows, total = events_page(
         session,
         country=country,
         date_from=start,
@@ -74,7 +75,7 @@ def list_events(
     rows, next_cursor = page_of(
         rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}", paging=place
     )
-    events = presenters.events(session, rows)
+    events = present_events(session, rows)
     if csv:
         return csv_page(request, exports.EVENTS, exports.rendered(events), next_cursor)
     response.headers.update(VARY)

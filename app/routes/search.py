@@ -7,11 +7,13 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import exports, queries
+from app import exports
 from app.db import Database, SessionDep
 from app.problems import invalid_parameter, problem_responses
+from app.queries import search as search_queries
+from app.routes.cursors import paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import CursorParam, FormatParam, Limit, paging
+from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import Meta, Page, SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -54,7 +56,7 @@ def _all_hits(engine: Engine, terms: list[str]) -> exports.Batches:
 
     def fetch(session: Session, offset: int | None) -> tuple[list[str], int | None]:
         start = offset or 0
-        rows = queries.search_hits(session, terms=terms, limit=exports.BATCH, offset=start)
+        rows = search_queries.search_hits(session, terms=terms, limit=exports.BATCH, offset=start)
         batch = exports.rendered(_hit(row) for row in rows)
         return batch, start + len(rows) if len(rows) == exports.BATCH else None
 
@@ -94,7 +96,7 @@ def search(
         database: Database = request.app.state.database
         return csv_stream(exports.SEARCH, _all_hits(database.engine, terms))
     offset = int(after) if after is not None else 0
-    rows, total = queries.search(session, terms=terms, limit=limit, offset=offset)
+    rows, total = search_queries.search(session, terms=terms, limit=limit, offset=offset)
     end = offset + len(rows)
     hits = [_hit(row) for row in rows]
     next_cursor = place.cursor(str(end)) if end < total else None

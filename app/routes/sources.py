@@ -4,13 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app import curation, exports, presenters, queries
+from app import exports
 from app.auth import CuratorDep
+from app.curation import sources as source_writes
 from app.db import SessionDep
 from app.payloads import SourceIn
+from app.presenters import sources as source_answers
 from app.problems import not_found, problem_responses
+from app.queries import sources as stored
+from app.queries.provenance import citations_of_sentences
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
-from app.routes.params import FormatParam, detail_response
+from app.routes.lists import detail_response
+from app.routes.params import FormatParam
 from app.routes.writing import IdempotencyKeyHeader, run_write
 from app.schemas import Meta, Page, SentenceOut, SourceDetail, SourceOut
 
@@ -38,10 +43,10 @@ def list_sources(
 @router.get("/{file}", response_model=SourceDetail, responses=problem_responses(304, 404))
 def get_source(session: SessionDep, file: FileParam) -> Response:
     """One article: its exact text and every sentence, each with the records citing it."""
-    source = queries.source(session, file=file)
+    source = stored.source(session, file=file)
     if source is None:
         raise not_found("source", file)
-    return detail_response(presenters.source_detail(session, source))
+    return detail_response(source_answers.source_detail(session, source))
 
 
 @router.get(
@@ -53,11 +58,11 @@ def get_sentence(
     index: Annotated[int, Path(ge=0, le=1_000_000, description="0-based sentence index.")],
 ) -> SentenceOut:
     """One sentence and every record that cites it."""
-    sentence = queries.sentence(session, file=file, index=index)
+    sentence = stored.sentence(session, file=file, index=index)
     if sentence is None:
         raise not_found("sentence", f"{file}#{index}")
-    citations = queries.citations_of_sentences(session, file=file, indices=[index])
-    return presenters.sentence(sentence, citations.get(index, []))
+    citations = citations_of_sentences(session, file=file, indices=[index])
+    return source_answers.sentence(sentence, citations.get(index, []))
 
 
 @router.post(
@@ -78,5 +83,5 @@ async def add_source(
         request,
         curator,
         idempotency_key=idempotency_key,
-        work=lambda session, write: curation.add_source(session, write, article=body),
+        work=lambda session, write: source_writes.add_source(session, write, article=body),
     )

@@ -9,14 +9,15 @@ from fastapi import Depends, Header, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app import curation, queries
 from app.cache import DataVersion
 from app.config import Settings
-from app.curation import Answer, Write
+from app.curation.answers import Answer, idempotent, raw_request_hash, request_hash
+from app.curation.audit import Write
 from app.db import Database
-from app.documents import DATA_VERSION
+from app.derived.version import DATA_VERSION
 from app.media import list_field
 from app.problems import ProblemError
+from app.queries.audit import revisions_of
 from app.schemas import JSON_MEDIA_TYPE, Meta, Page, RevisionOut
 
 IdempotencyKeyHeader = Annotated[
@@ -90,15 +91,15 @@ async def run_write(
     # The route's template: `/v1/crossings` and its alias `/crossings` are one route.
     route = getattr(request.scope.get("route"), "path_format", request.url.path)
     fingerprints = (
-        curation.request_hash(request.method, route.removeprefix("/v1"), request.path_params, body),
-        curation.raw_request_hash(request.method, request.url.path, body),
+        request_hash(request.method, route.removeprefix("/v1"), request.path_params, body),
+        raw_request_hash(request.method, request.url.path, body),
     )
 
     versions: list[int] = []
 
     def in_transaction(session: Session) -> Answer:
         versions[:] = []
-        answer = curation.idempotent(
+        answer = idempotent(
             session,
             write,
             key=idempotency_key,
@@ -131,7 +132,7 @@ async def run_write(
 
 def revisions_page(session: Session, *, record_type: str, record_id: str) -> Page[RevisionOut]:
     """A record's earlier states, oldest first, as they were served."""
-    rows = queries.revisions_of(session, record_type=record_type, record_id=record_id)
+    rows = revisions_of(session, record_type=record_type, record_id=record_id)
     return Page[RevisionOut](
         data=[
             RevisionOut(

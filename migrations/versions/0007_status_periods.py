@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     # The periods of a store migrated with its data: they follow from each record's events,
     # by the same code every later write keeps them with.
-    from app.documents import refresh_periods
+    from app.derived.periods import refresh_periods
 
     session = Session(bind=op.get_bind())
     refresh_periods(session)

@@ -3,7 +3,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.routes.params import encode_cursor, list_key
+from app.routes.cursors import encode_cursor, list_key
 from tests.routes.checks import (
     assert_all_cited,
     assert_cited,

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from app.routes.params import encode_cursor, list_key
+from app.routes.cursors import encode_cursor, list_key
 from tests.routes.checks import assert_problem, get_ok
 from tests.writes import auth
 

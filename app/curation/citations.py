@@ -1,0 +1,92 @@
+"""A write's citations: each quote resolved to one sentence of a stored source, exactly as
+the seed's quotes are (`app.records.resolve_quote`)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from app.articles import SentenceSpan
+from app.models import Citation
+from app.payloads import CitationIn
+from app.problems import invalid_body
+from app.queries.sources import sentences_of, source
+from app.records import Article, resolve_quote
+
+
+@dataclass(frozen=True)
+class Cited:
+    source_file: str
+    sentence_index: int
+    quote: str
+    quote_start: int
+
+
+def resolve_citations(session: Session, citations: Sequence[CitationIn]) -> list[Cited]:
+    """Each quote's sentence, found as the seed finds it; a 422 names every quote that isn't."""
+    articles: dict[str, Article | None] = {}
+    problems: list[tuple[str, str]] = []
+    cited: list[Cited] = []
+    for n, citation in enumerate(citations):
+        if citation.file not in articles:
+            articles[citation.file] = _article(session, citation.file)
+        article = articles[citation.file]
+        if article is None:
+            problems.append((f"citations.{n}.file", f"no stored source {citation.file!r}"))
+            continue
+        found = resolve_quote(article, citation.text)
+        if isinstance(found, str):
+            problems.append(
+                (f"citations.{n}.text", f"quote {citation.text!r} in {citation.file}: {found}")
+            )
+            continue
+        sentence, start = found
+        cited.append(Cited(citation.file, sentence.index, citation.text, start))
+    if problems:
+        raise invalid_body(*problems)
+    return cited
+
+
+def _article(session: Session, file: str) -> Article | None:
+    stored = source(session, file=file)
+    if stored is None:
+        return None
+    spans = [
+        SentenceSpan(s.sentence_index, s.char_start, s.char_end, s.kind, s.text)
+        for s in sentences_of(session, file=file)
+    ]
+    return Article(stored.file, stored.text, stored.sha256, spans)
+
+
+def add_citations(session: Session, record_type: str, record_id: str, cited: list[Cited]) -> int:
+    """Cite these quotes too (a quote the record cites already is not added twice)."""
+    existing = list(
+        session.exec(
+            select(Citation).where(
+                Citation.record_type == record_type, Citation.record_id == record_id
+            )
+        )
+    )
+    spans = {(c.source_file, c.quote_start, c.quote_end) for c in existing}
+    position = max((c.position for c in existing), default=-1) + 1
+    added = 0
+    for c in cited:
+        span = (c.source_file, c.quote_start, c.quote_start + len(c.quote))
+        if span in spans:
+            continue
+        spans.add(span)
+        session.add(
+            Citation(
+                record_type=record_type,
+                record_id=record_id,
+                position=position,
+                source_file=c.source_file,
+                sentence_index=c.sentence_index,
+                quote=c.quote,
+                quote_start=c.quote_start,
+                quote_end=span[2],
+            )
+        )
+        position += 1
+        added += 1
+    return added

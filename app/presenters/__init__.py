@@ -1,0 +1,1 @@
+"""Rows -> wire objects: what the API serves, built from the store."""

@@ -1,0 +1,75 @@
+"""Borders as served: status, crossing counts, facts and provenance."""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from app.dated import state_of, statuses_at
+from app.models import Border
+from app.presenters.evidence import facts, provenance
+from app.queries.borders import borders as borders_of
+from app.queries.borders import crossing_counts
+from app.queries.facts import facts_of
+from app.queries.provenance import load_provenance
+from app.schemas import (
+    BorderOut,
+    BorderStatusNote,
+    CrossingCounts,
+)
+
+
+def borders(session: Session, rows: Sequence[Border]) -> list[BorderOut]:
+    ids = [b.id for b in rows]
+    counts = crossing_counts(session, border_ids=ids)
+    own_facts = facts_of(session, subject_type="border", subject_ids=ids)
+    fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
+    cited = load_provenance(session, record_type="border", record_ids=ids)
+    result = []
+    for b in rows:
+        border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
+        result.append(
+            BorderOut(
+                id=b.id,
+                country=b.country,
+                neighbour=b.neighbour,
+                status=b.status,
+                status_since=b.status_since,
+                status_since_inferred=b.status_since_inferred,
+                status_since_note=b.status_since_note,
+                summary=b.summary,
+                crossing_counts=CrossingCounts(**counts.get(b.id, {})),
+                facts=border_facts,
+                disputed=any(f.disputed for f in border_facts),
+                provenance=provenance(cited[b.id]),
+            )
+        )
+    return result
+
+
+def unnamed_border_notes(
+    session: Session, country: str | None, neighbour: str | None, as_of: dt.date | None
+) -> list[BorderStatusNote]:
+    """Border-level statuses of the borders in scope whose checkpoints no source names."""
+    in_scope = [
+        b
+        for b in borders_of(session, country=country)
+        if (neighbour is None or b.neighbour == neighbour) and b.status != "unknown"
+    ]
+    counts = crossing_counts(session, border_ids=[b.id for b in in_scope])
+    unnamed = [b for b in in_scope if not counts.get(b.id)]
+    cited = load_provenance(session, record_type="border", record_ids=[b.id for b in unnamed])
+    statuses = statuses_at(session, unnamed, as_of=as_of) if as_of else None
+    notes = []
+    for b in unnamed:
+        state = state_of(b, statuses)
+        notes.append(
+            BorderStatusNote(
+                border_id=b.id,
+                status=state.status,
+                status_since=state.since,
+                summary=b.summary,
+                provenance=provenance(cited[b.id]),
+            )
+        )
+    return notes

@@ -1,0 +1,72 @@
+"""Crossings, restrictions and fortifications as served, built from their kind's declaration.
+
+Each function loads what a whole list needs in a fixed number of queries (listed values,
+citations, events ...), so no list costs one query per record. The write API answers with the
+detail's bytes, so the ETag a PATCH returns is the one a GET gives.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from app.dated import state_of
+from app.history import StatusOnDate
+from app.kinds import Kind
+from app.presenters.evidence import facts_about, history_of
+from app.queries.provenance import load_provenance
+from app.queries.records import load_lists, records
+
+
+def present(
+    session: Session,
+    kind: Kind,
+    rows: Sequence[Any],
+    *,
+    statuses: dict[str, StatusOnDate | None] | None = None,
+) -> list[BaseModel]:
+    """Records as lists serve them: as they are, or as they stood on a date when given
+    `app.dated.statuses_at` results."""
+    ids = [row.id for row in rows]
+    lists = load_lists(session, kind, ids)
+    cited = load_provenance(session, record_type=kind.name, record_ids=ids)
+    own = [name for name in kind.out.model_fields if name in kind.model.model_fields]
+    result = []
+    for row in rows:
+        values = {name: getattr(row, name) for name in own}
+        values |= {name: found.get(row.id, []) for name, found in lists.items()}
+        if kind.status is not None and statuses is not None:
+            values |= kind.status.fields(state_of(row, statuses))
+        values["provenance"] = cited[row.id]
+        result.append(kind.out.model_validate(values))
+    return result
+
+
+def detail(session: Session, kind: Kind, row: Any) -> BaseModel:
+    """One record as its detail endpoint serves it: with its dated history, and the facts
+    about it where the kind has them."""
+    (out,) = present(session, kind, [row])
+    extra: dict[str, Any] = {
+        "history": history_of(session, subject_type=kind.name, subject_id=row.id)
+    }
+    if "facts" in kind.detail.model_fields:
+        extra["facts"] = facts_about(session, subject_type=kind.name, subject_id=row.id)
+    return kind.detail(**dict(out), **extra)
+
+
+def render(out: BaseModel) -> str:
+    """An answer's JSON text: a stored document."""
+    return out.model_dump_json()
+
+
+def documents_of(session: Session, kind: Kind, page: Sequence[tuple[str, str | None]]) -> list[str]:
+    """The documents of a page of (id, stored document) rows, building any not stored yet."""
+    missing = [record_id for record_id, doc in page if doc is None]
+    built: dict[str, str] = {}
+    if missing:
+        rows = records(session, kind, missing)
+        built = {
+            r.id: render(out) for r, out in zip(rows, present(session, kind, rows), strict=True)
+        }
+    return [doc if doc is not None else built[record_id] for record_id, doc in page]

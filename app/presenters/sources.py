@@ -1,0 +1,45 @@
+"""Articles as served: each one's text and sentences, and the records citing each."""
+
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from app.models import Citation, Sentence, Source
+from app.queries.provenance import citations_of_sentences
+from app.queries.sources import sentences_of
+from app.schemas import (
+    CitedBy,
+    SentenceOut,
+    SourceDetail,
+    SourceOut,
+)
+
+
+def source_out(source: Source, sentence_count: int) -> SourceOut:
+    return SourceOut(**source.model_dump(exclude={"text"}), sentence_count=sentence_count)
+
+
+def source_detail(session: Session, source: Source) -> SourceDetail:
+    """One article: its exact text and every sentence, each with the records citing it."""
+    found = sentences_of(session, file=source.file)
+    citations = citations_of_sentences(session, file=source.file)
+    return SourceDetail(
+        **source.model_dump(),
+        sentence_count=len(found),
+        sentences=[sentence(s, citations.get(s.sentence_index, [])) for s in found],
+    )
+
+
+def sentence(row: Sentence, citations: Sequence[Citation]) -> SentenceOut:
+    return SentenceOut(
+        source_file=row.source_file,
+        sentence_index=row.sentence_index,
+        kind=row.kind,
+        text=row.text,
+        char_start=row.char_start,
+        char_end=row.char_end,
+        cited_by=[
+            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
+            for c in citations
+        ],
+    )

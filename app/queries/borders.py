@@ -1,0 +1,57 @@
+"""Countries and borders, and the crossings each border has per status."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    or_,
+)
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Border,
+    Country,
+    CrossingTally,
+)
+
+
+def country_roles(session: Session) -> dict[str, str]:
+    """Each country code and its role (nato | neighbour | other), in code order."""
+    rows = session.exec(select(Country.code, Country.role).order_by(col(Country.code)))
+    return dict(rows.all())
+
+
+def countries(session: Session) -> Sequence[Country]:
+    return session.exec(select(Country).order_by(col(Country.code))).all()
+
+
+def country(session: Session, *, code: str) -> Country | None:
+    return session.get(Country, code)
+
+
+def borders(session: Session, *, country: str | None = None) -> list[Border]:
+    query = select(Border)
+    if country:
+        query = query.where(or_(col(Border.country) == country, col(Border.neighbour) == country))
+    return list(session.exec(query.order_by(col(Border.id))))
+
+
+def border(session: Session, *, border_id: str) -> Border | None:
+    return session.get(Border, border_id)
+
+
+def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Crossings per status for each border (a border's id is `<country>-<neighbour>`)."""
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = session.exec(
+        select(
+            CrossingTally.country, CrossingTally.neighbour, CrossingTally.status, CrossingTally.n
+        ).where(
+            CrossingTally.mode == "",
+            col(CrossingTally.n) > 0,
+            (col(CrossingTally.country) + "-" + col(CrossingTally.neighbour)).in_(border_ids),
+        )
+    )
+    for country, neighbour, status, n in rows:
+        result[f"{country}-{neighbour}"][status] = n
+    return result

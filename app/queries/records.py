@@ -1,0 +1,53 @@
+"""A kind's records by id, and the values each lists from its link tables."""
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.kinds import Kind, Listed
+
+
+def record(session: Session, kind: Kind, record_id: str) -> Any | None:
+    """The record of this kind with this id, if any."""
+    return session.get(kind.model, record_id)
+
+
+def records(session: Session, kind: Kind, ids: Sequence[str]) -> list[Any]:
+    """The records of this kind with these ids, in id order."""
+    if not ids:
+        return []
+    model = kind.model
+    return list(session.exec(select(model).where(col(model.id).in_(ids)).order_by(col(model.id))))
+
+
+def load_listed(session: Session, listed: Listed, ids: Sequence[str]) -> dict[str, list[str]]:
+    """What each record lists from a link table (aliases, traffic, countries), in order."""
+    result: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return result
+    key, value = col(listed.key_column), col(listed.value_column)
+    query = select(key, value).where(key.in_(ids))
+    if listed.only is not None:
+        column, wanted = listed.only
+        query = query.where(col(getattr(listed.model, column)) == wanted)
+    for record_id, found in session.exec(query.order_by(key, value)):
+        result[record_id].append(found)
+    return result
+
+
+def load_lists(session: Session, kind: Kind, ids: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """Every list a kind's records serve from link tables, by field name, then record id."""
+    return {listed.name: load_listed(session, listed, ids) for listed in kind.listed}
+
+
+def batches(session: Session, kind: Kind, size: int = 1000) -> Iterator[list[Any]]:
+    """Every record of a kind, in id order, `size` at a time."""
+    model = kind.model
+    after = ""
+    while rows := list(
+        session.exec(select(model).where(col(model.id) > after).order_by(col(model.id)).limit(size))
+    ):
+        yield rows
+        after = rows[-1].id

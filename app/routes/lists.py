@@ -1,0 +1,121 @@
+"""A record list's answer: a page of stored documents (or of records as they stood on a date),
+as JSON or CSV, or the whole list streamed as CSV."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from app import exports
+from app.dated import statuses_at
+from app.db import Database
+from app.kinds import Kind
+from app.presenters.records import documents_of, present, render
+from app.queries.lists import ListFilter, documents_page, on_date, records_page
+from app.routes.cursors import Paging, page_of
+from app.routes.formats import VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.params import Format
+from app.schemas import JSON_MEDIA_TYPE, Meta
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What a list route parsed: the filters, the page, the date and status asked for, and
+    the answer's format and CSV table."""
+
+    kind: Kind
+    filters: ListFilter
+    paging: Paging
+    limit: int
+    format: Format | None
+    table: exports.Table
+    as_of: dt.date | None = None
+    status: str | None = None
+
+
+async def list_answer(
+    request: Request, asked: ListRequest, meta: Callable[[int, str | None], Meta]
+) -> Response:
+    """The list's answer; `meta(total, next_cursor)` builds its meta."""
+    database: Database = request.app.state.database
+    csv = wants_csv(request, asked.format)
+    listed = asked.filters if asked.as_of is None else listed_on(asked)
+    if csv and whole_list(request):
+        if asked.as_of is None:
+            batches = exports.documents(database.engine, listed)
+        else:
+            batches = exports.as_of(database.engine, listed, date=asked.as_of)
+        return await run_in_threadpool(csv_stream, asked.table, batches)
+    if asked.as_of is None:
+        docs, total, next_cursor = await read_documents(
+            database, listed, paging=asked.paging, limit=asked.limit
+        )
+    else:
+        date = asked.as_of
+        docs, total, next_cursor = await database.run(
+            lambda session: _page_on_date(session, asked, listed, date)
+        )
+    if csv:
+        return csv_page(request, asked.table, docs, next_cursor)
+    body = documents_body(docs, meta(total, next_cursor))
+    return Response(body, media_type=JSON_MEDIA_TYPE, headers=VARY)
+
+
+def listed_on(asked: ListRequest) -> ListFilter:
+    """The records listed on the date: a kind listed `unknown` where the sources say nothing
+    is listed whole (its status periods only filter by status); another only where its
+    periods hold the date, with the status asked for."""
+    assert asked.as_of is not None
+    if asked.kind.listed_when_unknown and asked.status is None:
+        return asked.filters
+    return on_date(asked.filters, asked.as_of, asked.status)
+
+
+def _page_on_date(
+    session: Session, asked: ListRequest, listed: ListFilter, date: dt.date
+) -> tuple[list[str], int, str | None]:
+    """A page of records as they stood on the date: their documents, the total and the cursor
+    to the next page."""
+    rows, total = records_page(
+        session, list_filter=listed, after=asked.paging.after, limit=asked.limit + 1
+    )
+    statuses = statuses_at(session, rows, as_of=date)
+    rows, next_cursor = page_of(rows, limit=asked.limit, key=lambda r: r.id, paging=asked.paging)
+    docs = [render(out) for out in present(session, asked.kind, rows, statuses=statuses)]
+    return docs, total, next_cursor
+
+
+async def read_documents(
+    database: Database, list_filter: ListFilter, *, paging: Paging, limit: int
+) -> tuple[list[str], int, str | None]:
+    """A list page of the records' stored documents: the documents, the total and the
+    cursor to the next page."""
+    dialect = database.engine.dialect
+    rows, total = await database.read(
+        lambda connection: documents_page(
+            connection, dialect, list_filter, after=paging.after, limit=limit + 1
+        ),
+        quick=list_filter.indexed,
+    )
+    rows, next_cursor = page_of(rows, limit=limit, key=lambda row: row[0], paging=paging)
+    stored = [doc for _, doc in rows]
+    docs = [doc for doc in stored if doc is not None]
+    if len(docs) < len(stored):
+        kind = list_filter.kind
+        docs = await database.run(lambda session: documents_of(session, kind, rows))
+    return docs, total, next_cursor
+
+
+def documents_body(docs: list[str], meta: Meta) -> bytes:
+    """A page of stored documents, without re-serialising them: the bytes the response model
+    would give, `{"data": [...], "meta": {...}}`."""
+    return ('{"data":[' + ",".join(docs) + '],"meta":' + meta.model_dump_json() + "}").encode()
+
+
+def detail_response(out: BaseModel) -> Response:
+    """One record's answer, as the bytes the write API also answers with (same ETag)."""
+    return Response(out.model_dump_json().encode(), media_type=JSON_MEDIA_TYPE)

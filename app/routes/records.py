@@ -1,0 +1,146 @@
+"""The routes every record kind has: its detail, create, update and revisions.
+
+`add_record_routes` registers them on a kind's router with the operation ids, path-parameter
+names and texts the kind's module gives, so each kind's routes read alike and document alike.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel
+
+from app.auth import CuratorDep
+from app.curation.records import create_record, update_record
+from app.db import SessionDep
+from app.kinds import Kind
+from app.presenters.records import detail
+from app.problems import not_found, problem_responses
+from app.queries.records import record
+from app.routes.lists import detail_response
+from app.routes.writing import (
+    IF_MATCH_PARAMETER,
+    IdempotencyKeyHeader,
+    IfMatchHeader,
+    revisions_page,
+    run_write,
+)
+from app.schemas import Page, RevisionOut
+
+WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
+
+
+@dataclass(frozen=True)
+class RecordDocs:
+    """What a kind's routes say of themselves in the OpenAPI description."""
+
+    detail: str
+    create: str
+    update: str
+    revisions: str
+
+
+def add_record_routes(
+    router: APIRouter,
+    kind: Kind,
+    *,
+    create: type[BaseModel],
+    patch: type[BaseModel],
+    docs: RecordDocs,
+) -> None:
+    """GET, PATCH /{id}, POST and GET /{id}/revisions for `kind`, on its router."""
+    name = kind.name
+    id_param = f"{name}_id"
+    RecordId = Annotated[
+        str, Path(alias=id_param, description=kind.id_description, examples=[kind.id_example])
+    ]
+
+    def found(session: Any, record_id: str) -> Any:
+        row = record(session, kind, record_id)
+        if row is None:
+            raise not_found(name, record_id)
+        return row
+
+    def get_record(session: SessionDep, record_id: RecordId) -> Response:
+        return detail_response(detail(session, kind, found(session, record_id)))
+
+    async def create_one(
+        request: Request,
+        curator: CuratorDep,
+        body: create,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response:
+        return await run_write(
+            request,
+            curator,
+            idempotency_key=idempotency_key,
+            work=lambda session, write: create_record(session, write, kind_name=name, payload=body),
+        )
+
+    async def update_one(
+        request: Request,
+        curator: CuratorDep,
+        record_id: RecordId,
+        body: patch,  # type: ignore[valid-type]
+        if_match: IfMatchHeader,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response:
+        return await run_write(
+            request,
+            curator,
+            idempotency_key=idempotency_key,
+            work=lambda session, write: update_record(
+                session,
+                write,
+                kind_name=name,
+                record_id=record_id,
+                payload=body,
+                if_match=if_match,
+            ),
+        )
+
+    def revisions(session: SessionDep, record_id: RecordId) -> Page[RevisionOut]:
+        found(session, record_id)
+        return revisions_page(session, record_type=name, record_id=record_id)
+
+    one = f"/{{{id_param}}}"
+    router.add_api_route(
+        one,
+        get_record,
+        methods=["GET"],
+        name=f"get_{name}",
+        description=docs.detail,
+        response_model=kind.detail,
+        responses=problem_responses(304, 404),
+    )
+    router.add_api_route(
+        "",
+        create_one,
+        methods=["POST"],
+        name=f"create_{name}",
+        description=docs.create,
+        status_code=201,
+        response_model=kind.detail,
+        responses=WRITE_PROBLEMS,
+        response_description=f"The new {name}, with its ETag and Location.",
+    )
+    router.add_api_route(
+        one,
+        update_one,
+        methods=["PATCH"],
+        name=f"update_{name}",
+        description=docs.update,
+        response_model=kind.detail,
+        responses=problem_responses(401, 403, 404, 412, 422, 428, 429),
+        openapi_extra=IF_MATCH_PARAMETER,
+        response_description=f"The {name} as it is now, with its new ETag.",
+    )
+    router.add_api_route(
+        f"{one}/revisions",
+        revisions,
+        methods=["GET"],
+        name=f"{name}_revisions",
+        description=docs.revisions,
+        response_model=Page[RevisionOut],
+        responses=problem_responses(304, 404),
+    )
