@@ -33,7 +33,7 @@ from app.presenters.records import documents_of, present
 from app.presenters.sources import source_out
 from app.queries.borders import borders as stored_borders
 from app.queries.borders import countries as stored_countries
-from app.queries.events import events_after
+from app.queries.events import Timeline, events_after
 from app.queries.facts import facts_after
 from app.queries.lists import ListFilter, documents_after, record_filter, records_after
 from app.queries.sources import sources as stored_sources
@@ -133,28 +133,13 @@ def as_of(engine: Engine, list_filter: ListFilter, *, date: dt.date) -> Batches:
     return in_batches(engine, fetch)
 
 
-def events(
-    engine: Engine,
-    *,
-    country: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    kind: str | None = None,
-) -> Batches:
+def events(engine: Engine, timeline: Timeline) -> Batches:
     """The timeline's events, oldest first, with their provenance."""
 
     def fetch(
         session: Session, after: tuple[dt.date, str] | None
     ) -> tuple[list[str], tuple[dt.date, str] | None]:
-        rows = events_after(
-            session,
-            country=country,
-            date_from=date_from,
-            date_to=date_to,
-            kind=kind,
-            after=after,
-            limit=BATCH,
-        )
+        rows = events_after(session, timeline, after=after, limit=BATCH)
         last = (rows[-1].date_start, rows[-1].id) if len(rows) == BATCH else None
         return rendered(present_events(session, rows)), last
 
@@ -376,7 +361,7 @@ KINDS: dict[str, ExportKind] = {
             )
         ),
         ExportKind("facts", "fact", FACTS, facts, Fact),
-        ExportKind("events", "event", EVENTS, events, Event),
+        ExportKind("events", "event", EVENTS, lambda e: events(e, Timeline()), Event),
     )
 }
 

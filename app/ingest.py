@@ -45,16 +45,7 @@ def ingest_article(session: Session, article: SourceIn) -> Source:
             "text: no sentence of article text found (only blank lines or page chrome)",
             errors=[{"parameter": "text", "message": "no sentence of article text found"}],
         )
-    source = Source(
-        file=article.file,
-        sha256=digest,
-        title=article.title,
-        publisher=article.publisher,
-        published=article.published,
-        published_inferred=article.published_inferred,
-        published_note=article.published_note,
-        text=article.text,
-    )
+    source = Source(**article.model_dump(), sha256=digest)
     session.add(source)
     session.flush()
     session.add_all(

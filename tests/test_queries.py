@@ -104,20 +104,26 @@ def test_every_other_list_count_uses_an_index(seeded_engine: Engine, name: str) 
 
 @pytest.mark.parametrize("name", EVENT_QUERIES)
 def test_event_filters_use_an_index(seeded_engine: Engine, name: str) -> None:
-    query, date, key = event_queries.events_query(**EVENT_QUERIES[name])
+    query, date, key = event_queries.events_query(event_queries.Timeline(**EVENT_QUERIES[name]))
     assert_uses_indexes(seeded_engine, query.order_by(date, key).limit(101))
 
 
 @pytest.mark.parametrize("name", EVENT_QUERIES)
 def test_event_counts_use_an_index(seeded_engine: Engine, name: str) -> None:
-    assert_uses_indexes(seeded_engine, event_queries.events_count_query(**EVENT_QUERIES[name]))
+    assert_uses_indexes(
+        seeded_engine,
+        event_queries.events_count_query(event_queries.Timeline(**EVENT_QUERIES[name])),
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in EVENT_QUERIES if n.startswith("events?country=")])
 def test_a_countrys_timeline_is_counted_without_reading_an_event(
     seeded_engine: Engine, name: str
 ) -> None:
-    found = plan(seeded_engine, event_queries.events_count_query(**EVENT_QUERIES[name]))
+    found = plan(
+        seeded_engine,
+        event_queries.events_count_query(event_queries.Timeline(**EVENT_QUERIES[name])),
+    )
     assert "event_country" in found, found
     assert not [line for line in found.splitlines() if re.search(r"\bevent\b(?!_)", line)], found
 
@@ -126,7 +132,9 @@ def test_a_countrys_timeline_is_counted_without_reading_an_event(
 def test_the_timeline_is_read_in_date_order_from_an_index(seeded_engine: Engine, name: str) -> None:
     if seeded_engine.dialect.name != "sqlite":
         pytest.skip("SQLite reports sorting in its plan")
-    query, date, key = event_queries.events_query(**EVENT_QUERIES.get(name, {}))
+    query, date, key = event_queries.events_query(
+        event_queries.Timeline(**EVENT_QUERIES.get(name, {}))
+    )
     assert "TEMP B-TREE" not in plan(seeded_engine, query.order_by(date, key).limit(101))
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.dated import state_of, statuses_at
 from app.models import Border
-from app.presenters.evidence import facts, provenance
+from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
 from app.queries.borders import crossing_counts
 from app.queries.facts import facts_of
@@ -28,22 +28,13 @@ def borders(session: Session, rows: Sequence[Border]) -> list[BorderOut]:
     result = []
     for b in rows:
         border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
-        result.append(
-            BorderOut(
-                id=b.id,
-                country=b.country,
-                neighbour=b.neighbour,
-                status=b.status,
-                status_since=b.status_since,
-                status_since_inferred=b.status_since_inferred,
-                status_since_note=b.status_since_note,
-                summary=b.summary,
-                crossing_counts=CrossingCounts(**counts.get(b.id, {})),
-                facts=border_facts,
-                disputed=any(f.disputed for f in border_facts),
-                provenance=provenance(cited[b.id]),
-            )
-        )
+        out = fields_of(b, BorderOut) | {
+            "crossing_counts": CrossingCounts(**counts.get(b.id, {})),
+            "facts": border_facts,
+            "disputed": any(f.disputed for f in border_facts),
+            "provenance": cited[b.id],
+        }
+        result.append(BorderOut.model_validate(out))
     return result
 
 

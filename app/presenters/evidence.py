@@ -1,9 +1,11 @@
 """Events and facts as served: the dated history of a record, and the claims about it."""
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlmodel import Session
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel
 
 from app.kinds import Listed
 from app.models import Event, EventCountry, Fact
@@ -26,25 +28,30 @@ def provenance(rows: Sequence[dict[str, Any]]) -> list[Provenance]:
     return [Provenance.model_validate(row) for row in rows]
 
 
+def fields_of(row: SQLModel, out: type[BaseModel]) -> dict[str, Any]:
+    """The row's values of the answer's fields that the row holds as columns."""
+    return {name: getattr(row, name) for name in _shared_fields(type(row), out)}
+
+
+@cache
+def _shared_fields(model: type[SQLModel], out: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(name for name in out.model_fields if name in model.model_fields)
+
+
 def events(session: Session, rows: Sequence[Event]) -> list[EventOut]:
     ids = [e.id for e in rows]
     codes = load_listed(session, EVENT_COUNTRIES, ids)
     cited = load_provenance(session, record_type="event", record_ids=ids)
     return [
-        EventOut(
-            id=e.id,
-            date=e.date,
-            date_inferred=e.date_inferred,
-            date_note=e.date_note,
-            kind=e.kind,
-            summary=e.summary,
-            countries=codes.get(e.id, []),
-            subject=Subject(type=e.subject_type, id=e.subject_id)
-            if e.subject_type and e.subject_id
-            else None,
-            status_before=e.status_before,
-            status_after=e.status_after,
-            provenance=provenance(cited[e.id]),
+        EventOut.model_validate(
+            fields_of(e, EventOut)
+            | {
+                "countries": codes.get(e.id, []),
+                "subject": Subject(type=e.subject_type, id=e.subject_id)
+                if e.subject_type and e.subject_id
+                else None,
+                "provenance": cited[e.id],
+            }
         )
         for e in rows
     ]
@@ -60,28 +67,12 @@ def facts(session: Session, rows: Sequence[Fact]) -> list[FactOut]:
         preferred = next((c.value for c in own if c.preferred), None)
         if preferred is None and len({c.value for c in own}) == 1:
             preferred = own[0].value
-        result.append(
-            FactOut(
-                id=f.id,
-                subject=Subject(type=f.subject_type, id=f.subject_id),
-                topic=f.topic,
-                summary=f.summary,
-                unit=f.unit,
-                disputed=f.disputed,
-                preferred_reason=f.preferred_reason,
-                preferred_value=preferred,
-                claims=[
-                    ClaimOut(
-                        value=c.value,
-                        value_num=c.value_num,
-                        preferred=c.preferred,
-                        note=c.note,
-                        provenance=provenance(cited[c.id]),
-                    )
-                    for c in own
-                ],
-            )
-        )
+        out = fields_of(f, FactOut) | {
+            "subject": Subject(type=f.subject_type, id=f.subject_id),
+            "preferred_value": preferred,
+            "claims": [fields_of(c, ClaimOut) | {"provenance": cited[c.id]} for c in own],
+        }
+        result.append(FactOut.model_validate(out))
     return result
 
 

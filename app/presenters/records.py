@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.dated import state_of
 from app.history import StatusOnDate
 from app.kinds import Kind
-from app.presenters.evidence import facts_about, history_of
+from app.presenters.evidence import facts_about, fields_of, history_of
 from app.queries.provenance import load_provenance
 from app.queries.records import load_lists, records
 
@@ -31,10 +31,9 @@ def present(
     ids = [row.id for row in rows]
     lists = load_lists(session, kind, ids)
     cited = load_provenance(session, record_type=kind.name, record_ids=ids)
-    own = [name for name in kind.out.model_fields if name in kind.model.model_fields]
     result = []
     for row in rows:
-        values = {name: getattr(row, name) for name in own}
+        values = fields_of(row, kind.out)
         values |= {name: found.get(row.id, []) for name, found in lists.items()}
         if kind.status is not None and statuses is not None:
             values |= kind.status.fields(state_of(row, statuses))

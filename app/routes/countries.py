@@ -12,7 +12,7 @@ from app.presenters.evidence import events as present_events
 from app.presenters.records import present
 from app.problems import not_found, problem_responses
 from app.queries.borders import borders, country
-from app.queries.events import events_page
+from app.queries.events import Timeline, events_page
 from app.queries.lists import record_filter, records_after, total_of
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
 from app.routes.params import FormatParam
@@ -70,7 +70,9 @@ def get_country(
         )
         for name, list_filter in lists.items()
     }
-    events, events_total = events_page(session, country=code, after=None, limit=EMBEDDED_LIMIT)
+    events, events_total = events_page(
+        session, Timeline(country=code), after=None, limit=EMBEDDED_LIMIT
+    )
     return CountryDetail(
         code=code,
         name=stored.name,

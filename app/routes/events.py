@@ -9,7 +9,7 @@ from app import exports
 from app.db import Database, SessionDep
 from app.presenters.evidence import events as present_events
 from app.problems import invalid_parameter, problem_responses
-from app.queries.events import events_page
+from app.queries.events import Timeline, events_page
 from app.routes.cursors import page_of, paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import (
@@ -54,24 +54,15 @@ def list_events(
     end = partial_date_param("to", date_to, end=True)
     if start and end and start > end:
         raise invalid_parameter("from", "is after `to`")
+    timeline = Timeline(country=country, date_from=start, date_to=end, kind=kind)
     place = paging(request, cursor)
     after = _event_cursor(place.after)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
         database: Database = request.app.state.database
-        batches = exports.events(
-            database.engine, country=country, date_from=start, date_to=end, kind=kind
-        )
+        batches = exports.events(database.engine, timeline)
         return csv_stream(exports.EVENTS, batches)
-    rows, total = events_page(
-        session,
-        country=country,
-        date_from=start,
-        date_to=end,
-        kind=kind,
-        after=after,
-        limit=limit + 1,
-    )
+    rows, total = events_page(session, timeline, after=after, limit=limit + 1)
     rows, next_cursor = page_of(
         rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}", paging=place
     )
