@@ -10,18 +10,16 @@ from app.kinds import CROSSING
 from app.names import fold
 from app.payloads import CrossingCreate, CrossingPatch
 from app.presenters.borders import unnamed_border_notes
-from app.problems import invalid_parameter, problem_responses
+from app.problems import invalid_parameter
 from app.queries.lists import record_filter
 from app.routes.cursors import paging
-from app.routes.formats import CSV_RESPONSE
-from app.routes.lists import ListRequest, list_answer
+from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
     partial_date_param,
     query_model,
-    query_parameters,
 )
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code, country_roles, remembered
@@ -46,12 +44,7 @@ class CrossingsQuery(ListQuery):
     as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
 
 
-@router.get(
-    "",
-    response_model=CrossingsPage,
-    responses={**problem_responses(304, 422), **CSV_RESPONSE},
-    openapi_extra=query_parameters(CrossingsQuery),
-)
+@list_route(router, CrossingsQuery, CrossingsPage)
 async def list_crossings(
     request: Request, params: Annotated[CrossingsQuery, query_model(CrossingsQuery)]
 ) -> Response:
@@ -98,8 +91,7 @@ async def list_crossings(
         CROSSING,
         list_filter,
         place,
-        params.limit,
-        params.format,
+        params,
         exports.CROSSINGS,
         as_of=as_of,
         status=params.status,

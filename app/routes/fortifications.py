@@ -8,12 +8,10 @@ from pydantic import Field
 from app import exports
 from app.kinds import FORTIFICATION
 from app.payloads import FortificationCreate, FortificationPatch
-from app.problems import problem_responses
 from app.queries.lists import record_filter
 from app.routes.cursors import paging
-from app.routes.formats import CSV_RESPONSE
-from app.routes.lists import ListRequest, list_answer
-from app.routes.params import ListQuery, query_model, query_parameters
+from app.routes.lists import ListRequest, list_answer, list_route
+from app.routes.params import ListQuery, query_model
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code, country_roles
 from app.schemas import (
@@ -40,12 +38,7 @@ class FortificationsQuery(ListQuery):
     q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
 
 
-@router.get(
-    "",
-    response_model=Page[FortificationOut],
-    responses={**problem_responses(304, 422), **CSV_RESPONSE},
-    openapi_extra=query_parameters(FortificationsQuery),
-)
+@list_route(router, FortificationsQuery, Page[FortificationOut])
 async def list_fortifications(
     request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
@@ -64,9 +57,7 @@ async def list_fortifications(
     def meta(total: int, next_cursor: str | None) -> Meta:
         return Meta(total=total, limit=params.limit, next=next_cursor)
 
-    asked = ListRequest(
-        FORTIFICATION, list_filter, place, params.limit, params.format, exports.FORTIFICATIONS
-    )
+    asked = ListRequest(FORTIFICATION, list_filter, place, params, exports.FORTIFICATIONS)
     return await list_answer(request, asked, meta)
 
 

@@ -4,8 +4,9 @@ as JSON or CSV, or the whole list streamed as CSV."""
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -15,11 +16,14 @@ from app.dated import statuses_at
 from app.db import Database
 from app.kinds import Kind
 from app.presenters.records import documents_of, present, render
+from app.problems import problem_responses
 from app.queries.lists import ListFilter, documents_page, on_date, records_page
 from app.routes.cursors import Paging, page_of
-from app.routes.formats import VARY, csv_page, csv_stream, wants_csv, whole_list
-from app.routes.params import Format
+from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.params import ListQuery, query_parameters
 from app.schemas import JSON_MEDIA_TYPE, Meta
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,25 @@ class ListRequest:
     kind: Kind
     filters: ListFilter
     paging: Paging
-    limit: int
-    format: Format | None
+    params: ListQuery
     table: exports.Table
     as_of: dt.date | None = None
     status: str | None = None
+
+    @property
+    def limit(self) -> int:
+        return self.params.limit
+
+
+def list_route(router: APIRouter, query: type[ListQuery], page: Any) -> Callable[[F], F]:
+    """Register a kind's list (GET ""): its query parameters documented from `query`, its
+    answer as `page` in JSON, or CSV."""
+    return router.get(
+        "",
+        response_model=page,
+        responses={**problem_responses(304, 422), **CSV_RESPONSE},
+        openapi_extra=query_parameters(query),
+    )
 
 
 async def list_answer(
@@ -42,7 +60,7 @@ async def list_answer(
 ) -> Response:
     """The list's answer; `meta(total, next_cursor)` builds its meta."""
     database: Database = request.app.state.database
-    csv = wants_csv(request, asked.format)
+    csv = wants_csv(request, asked.params.format)
     listed = asked.filters if asked.as_of is None else listed_on(asked)
     if csv and whole_list(request):
         if asked.as_of is None:

@@ -4,6 +4,7 @@
 names and texts the kind's module gives, so each kind's routes read alike and document alike.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from app.routes.writing import (
 )
 from app.schemas import Page, RevisionOut
 
+READ_PROBLEMS = problem_responses(304, 404)
 WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
 
 
@@ -104,37 +106,41 @@ def add_record_routes(
         return revisions_page(session, record_type=name, record_id=record_id)
 
     one = f"/{{{id_param}}}"
-    router.add_api_route(
-        one,
-        get_record,
-        methods=["GET"],
-        name=f"get_{name}",
-        description=docs.detail,
-        response_model=kind.detail,
-        responses=problem_responses(304, 404),
-    )
-    router.add_api_route(
-        "",
-        create_one,
-        methods=["POST"],
-        name=f"create_{name}",
-        description=docs.create,
-        status_code=201,
-        response_model=kind.detail,
-        responses=WRITE_PROBLEMS,
-        response_description=f"The new {name}, with its ETag and Location.",
-    )
-    router.add_api_route(
-        one,
-        update_one,
-        methods=["PATCH"],
-        name=f"update_{name}",
-        description=docs.update,
-        response_model=kind.detail,
-        responses=problem_responses(401, 403, 404, 412, 422, 428, 429),
-        openapi_extra=IF_MATCH_PARAMETER,
-        response_description=f"The {name} as it is now, with its new ETag.",
-    )
+    detail_model = {"response_model": kind.detail}
+    routes: list[tuple[str, Callable[..., Any], str, str, str, dict[str, Any]]] = [
+        (one, get_record, "GET", "get", docs.detail, detail_model | {"responses": READ_PROBLEMS}),
+        (
+            "",
+            create_one,
+            "POST",
+            "create",
+            docs.create,
+            detail_model
+            | {
+                "status_code": 201,
+                "responses": WRITE_PROBLEMS,
+                "response_description": f"The new {name}, with its ETag and Location.",
+            },
+        ),
+        (
+            one,
+            update_one,
+            "PATCH",
+            "update",
+            docs.update,
+            detail_model
+            | {
+                "responses": problem_responses(401, 403, 404, 412, 422, 428, 429),
+                "openapi_extra": IF_MATCH_PARAMETER,
+                "response_description": f"The {name} as it is now, with its new ETag.",
+            },
+        ),
+    ]
+    for path, endpoint, method, verb, description, options in routes:
+        route_name = f"{verb}_{name}"
+        router.add_api_route(
+            path, endpoint, methods=[method], name=route_name, description=description, **options
+        )
     router.add_api_route(
         f"{one}/revisions",
         revisions,
@@ -142,5 +148,5 @@ def add_record_routes(
         name=f"{name}_revisions",
         description=docs.revisions,
         response_model=Page[RevisionOut],
-        responses=problem_responses(304, 404),
+        responses=READ_PROBLEMS,
     )

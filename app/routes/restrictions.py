@@ -8,18 +8,15 @@ from pydantic import Field
 from app import exports
 from app.kinds import RESTRICTION
 from app.payloads import RestrictionCreate, RestrictionPatch
-from app.problems import problem_responses
 from app.queries.lists import record_filter
 from app.routes.cursors import paging
-from app.routes.formats import CSV_RESPONSE
-from app.routes.lists import ListRequest, list_answer
+from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     AS_OF_HELP,
     COUNTRY_HELP,
     ListQuery,
     partial_date_param,
     query_model,
-    query_parameters,
 )
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code
@@ -36,12 +33,7 @@ class RestrictionsQuery(ListQuery):
     as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
 
 
-@router.get(
-    "",
-    response_model=RestrictionsPage,
-    responses={**problem_responses(304, 422), **CSV_RESPONSE},
-    openapi_extra=query_parameters(RestrictionsQuery),
-)
+@list_route(router, RestrictionsQuery, RestrictionsPage)
 async def list_restrictions(
     request: Request, params: Annotated[RestrictionsQuery, query_model(RestrictionsQuery)]
 ) -> Response:
@@ -72,8 +64,7 @@ async def list_restrictions(
         RESTRICTION,
         list_filter,
         place,
-        params.limit,
-        params.format,
+        params,
         exports.RESTRICTIONS,
         as_of=as_of,
         status=params.status,
