@@ -578,7 +578,7 @@ def test_seed_on_a_read_only_or_full_database_says_so_without_a_traceback(
         pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
         dbapi_connection.execute(pragma.format(pages=pages))
 
-    monkeypatch.setattr("app.cli.get_engine", lambda: engine)
+    monkeypatch.setattr("app.cli.store.get_engine", lambda: engine)
     try:
         result = store.run("seed")
     finally:

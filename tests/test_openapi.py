@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cli import openapi_json
+from app.cli.server import openapi_json
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 

@@ -1,0 +1,176 @@
+"""Lookups for scripts and people at a terminal.
+
+They ask the API itself, in this process (no server needed): `--json` prints the body the `/v1`
+endpoint sends for the same filters, and without it the answer is a table (`app.cli.tables`).
+"""
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import typer
+from sqlalchemy.exc import OperationalError
+
+from app.cli.tables import (
+    fail,
+    show_borders,
+    show_conflicts,
+    show_crossings,
+    show_fortifications,
+    show_restrictions,
+    show_sentence,
+)
+from app.db import (
+    get_engine,
+    schema_is_current,
+)
+from app.schemas import (
+    CrossingStatus,
+    FortificationKind,
+    FortificationStatus,
+    RestrictionKind,
+    RestrictionStatus,
+    Traffic,
+)
+
+T = TypeVar("T")
+
+commands = typer.Typer()
+
+
+# --- lookups --------------------------------------------------------------------------------
+
+CountryOption = Annotated[
+    str | None,
+    typer.Option(help="ISO 3166-1 alpha-2 code, either side of a border (e.g. LV, RU)."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD: as things stood at the end of it."),
+]
+QueryOption = Annotated[str | None, typer.Option("--q", "-q", help="Words to look for.")]
+LimitOption = Annotated[int, typer.Option(min=1, max=500, help="At most this many records.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the API's JSON answer instead of a table.")
+]
+
+
+def _lookup(
+    path: str, params: Mapping[str, Any], *, as_json: bool, show: Callable[[Any], None]
+) -> None:
+    """Ask the API itself, in this process, for `path`: the same answer a client gets.
+
+    Bad input exits 2 with the API's own message; a record that isn't there exits 1.
+    """
+    engine = get_engine()
+    try:
+        if not schema_is_current(engine):
+            fail("the database schema is not current; run `borderstatus migrate`", 1)
+    except OperationalError as exc:
+        fail(f"cannot read the database: {exc.orig}", 1)
+    query = {k: v for k, v in params.items() if v is not None}
+    response = asyncio.run(_get(path, query))
+    if response.status_code != 200:
+        problem = response.json()
+        fail(problem.get("detail") or problem["title"], 2 if response.status_code == 422 else 1)
+    if as_json:
+        typer.echo(response.text)
+    else:
+        show(response.json())
+
+
+async def _get(path: str, params: Mapping[str, Any]) -> httpx.Response:
+    from app.main import create_app
+
+    app = create_app(engine=get_engine())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://borderstatus") as client:
+        return await client.get(path, params=params)
+
+
+@commands.command("crossings")
+def crossings_command(
+    country: CountryOption = None,
+    neighbour: Annotated[str | None, typer.Option(help="The non-NATO side: RU or BY.")] = None,
+    status: Annotated[CrossingStatus | None, typer.Option(help="Status (on --as-of).")] = None,
+    traffic: Annotated[Traffic | None, typer.Option(help="Allowed traffic.")] = None,
+    q: QueryOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Border checkpoints: status, since when, traffic (GET /v1/crossings)."""
+    params = {
+        "country": country,
+        "neighbour": neighbour,
+        "status": status,
+        "traffic": traffic,
+        "q": q,
+        "as_of": as_of,
+        "limit": limit,
+    }
+    _lookup("/v1/crossings", params, as_json=as_json, show=show_crossings)
+
+
+@commands.command("restrictions")
+def restrictions_command(
+    country: CountryOption = None,
+    kind: Annotated[RestrictionKind | None, typer.Option(help="What the measure is on.")] = None,
+    status: Annotated[RestrictionStatus | None, typer.Option(help="Status (on --as-of).")] = None,
+    q: QueryOption = None,
+    as_of: AsOfOption = None,
+    limit: LimitOption = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Measures on people, vehicles, goods, visas and transit (GET /v1/restrictions)."""
+    params = {
+        "country": country,
+        "kind": kind,
+        "status": status,
+        "q": q,
+        "as_of": as_of,
+        "limit": limit,
+    }
+    _lookup("/v1/restrictions", params, as_json=as_json, show=show_restrictions)
+
+
+@commands.command("fortifications")
+def fortifications_command(
+    country: CountryOption = None,
+    kind: Annotated[FortificationKind | None, typer.Option(help="What is built.")] = None,
+    status: Annotated[FortificationStatus | None, typer.Option(help="Project status.")] = None,
+    q: QueryOption = None,
+    limit: LimitOption = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Fences, bunkers, minefields and surveillance projects (GET /v1/fortifications)."""
+    params = {"country": country, "kind": kind, "status": status, "q": q, "limit": limit}
+    _lookup("/v1/fortifications", params, as_json=as_json, show=show_fortifications)
+
+
+@commands.command("borders")
+def borders_command(country: CountryOption = None, as_json: JsonOption = False) -> None:
+    """Borders with their status, crossing counts and facts (GET /v1/borders)."""
+    _lookup("/v1/borders", {"country": country}, as_json=as_json, show=show_borders)
+
+
+@commands.command("conflicts")
+def conflicts_command(limit: LimitOption = 100, as_json: JsonOption = False) -> None:
+    """Where sources disagree: each claim, the preferred one and why (GET /v1/conflicts)."""
+    _lookup("/v1/conflicts", {"limit": limit}, as_json=as_json, show=show_conflicts)
+
+
+@commands.command("cite")
+def cite_command(
+    file: Annotated[str, typer.Argument(help="The article's file name.")],
+    index: Annotated[int, typer.Argument(min=0, help="0-based sentence index.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A sentence of an article and every record citing it (GET /v1/sources/FILE/sentences/N)."""
+    path = f"/v1/sources/{quote(file, safe='')}/sentences/{index}"
+    _lookup(path, {}, as_json=as_json, show=show_sentence)
+
+
+# --- tables ---------------------------------------------------------------------------------
