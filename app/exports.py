@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.dated import statuses_at
-from app.db import close_quietly
+from app.db.session import close_quietly
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION, Kind
 from app.models import Border, Country, Event, Fact, Source
 from app.presenters.borders import borders as present_borders

@@ -20,7 +20,8 @@ from starlette.types import Receive, Scope, Send
 from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
-from app.db import Database, make_engine, make_loop_reader
+from app.db.engine import make_engine, make_loop_reader
+from app.db.runner import Database
 from app.derived.version import data_version
 from app.limits import RequestBodyLimits
 from app.problems import install as install_problems

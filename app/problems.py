@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.dberrors import classify
+from app.db.errors import classify
 from app.schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from app.dates import parse_partial, period_start
-from app.db import write_session
+from app.db.session import write_session
 from app.derived.refresh import Changes, refresh_derived
 from app.derived.search import record_search_document, search_document
 from app.models import (

@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.db import make_engine
+from app.db.engine import make_engine
 from app.main import create_app
 from bench.generate import generate
 from bench.scale import Server

@@ -50,7 +50,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from app.dates import period_start
-from app.db import make_engine, migrate
+from app.db.engine import make_engine
+from app.db.migrations import migrate
 from app.derived.refresh import Changes, Refreshed, refresh_derived
 from app.models import Crossing
 from app.seed import fold as app_fold

@@ -51,7 +51,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from app.db import make_engine
+from app.db.engine import make_engine
 from app.kinds import CROSSING, RESTRICTION
 from app.models import Crossing, Restriction
 from app.queries import lists

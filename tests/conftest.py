@@ -14,7 +14,9 @@ from sqlalchemy import create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import PreparedQuery, make_engine, migrate
+from app.db.engine import make_engine
+from app.db.migrations import migrate
+from app.db.prepared import PreparedQuery
 from app.main import create_app
 from app.seed import seed
 from tests import figures

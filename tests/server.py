@@ -13,7 +13,8 @@ from types import TracebackType
 import httpx
 
 from app.config import PROJECT_ROOT
-from app.db import make_engine, migrate
+from app.db.engine import make_engine
+from app.db.migrations import migrate
 from app.seed import seed
 from tests.conftest import SEED_DIR, TOKENS
 from tests.pgserver import free_port

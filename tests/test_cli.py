@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 from app import exports
 from app.cli import cli
 from app.config import get_settings
-from app.db import get_engine
+from app.db.engine import get_engine
 from app.records import load_dataset
 from app.seed import desired_rows
 from tests.conftest import SEED_DIR, Databases

@@ -20,8 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import Database, close_quietly, make_engine, write_session
-from app.dberrors import BUSY, classify
+from app.db.engine import make_engine
+from app.db.errors import BUSY, classify
+from app.db.runner import Database
+from app.db.session import close_quietly, write_session
 from app.main import create_app
 
 

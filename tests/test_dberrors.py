@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy import exc as sa
 from sqlalchemy.engine import Engine
 
-from app import dberrors
 from app.config import Settings
-from app.db import make_engine
+from app.db import errors as dberrors
+from app.db.engine import make_engine
 from app.main import create_app
 from app.seed import seed
 from tests.conftest import SEED_DIR, Databases, writable_client

@@ -16,7 +16,7 @@ from app import dated
 from app.curation.audit import Write
 from app.curation.records import update_record
 from app.dates import period_start
-from app.db import write_session
+from app.db.session import write_session
 from app.derived.refresh import Changes, Refreshed, refresh_derived
 from app.derived.tallies import refresh_tallies
 from app.models import (

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 
 from app import exports
 from app.config import Settings
-from app.db import make_engine
+from app.db.engine import make_engine
 from app.main import create_app
 from app.queries import lists
 from bench.generate import generate

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.db import alembic_config, make_engine, migrate
+from app.db.engine import make_engine
+from app.db.migrations import alembic_config, migrate
 
 MODEL_TABLES = set(SQLModel.metadata.tables)
 # As in migrations/env.py: full-text search objects are made per dialect and have no model.

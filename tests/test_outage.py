@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from app.db import make_engine, migrate
+from app.db.engine import make_engine
+from app.db.migrations import migrate
 from app.seed import seed
 from tests import figures
 from tests.conftest import SEED_DIR, row_counts

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Engine
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.main import create_app
 from app.seed import seed
 from tests.conftest import POSTGRES_URL, SEED_DIR, Databases

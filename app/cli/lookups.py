@@ -22,10 +22,8 @@ from app.cli.tables import (
     show_restrictions,
     show_sentence,
 )
-from app.db import (
-    get_engine,
-    schema_is_current,
-)
+from app.db.engine import get_engine
+from app.db.migrations import schema_is_current
 from app.schemas import (
     CrossingStatus,
     FortificationKind,

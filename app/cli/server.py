@@ -10,9 +10,7 @@ import uvicorn
 
 from app.cli.store import migrate_command, seed_store
 from app.config import get_settings
-from app.db import (
-    alembic_config,
-)
+from app.db.migrations import alembic_config
 from app.server import APP, uvicorn_options
 
 T = TypeVar("T")

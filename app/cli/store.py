@@ -26,14 +26,10 @@ from app.cli.tables import fail
 from app.config import get_settings
 from app.curation.audit import Write
 from app.curation.sources import add_source
-from app.db import (
-    get_engine,
-    migrate,
-    prepare_lock,
-    schema_is_current,
-    write_session,
-)
-from app.dberrors import classify
+from app.db.engine import get_engine
+from app.db.errors import classify
+from app.db.migrations import migrate, prepare_lock, schema_is_current
+from app.db.session import write_session
 from app.payloads import SourceIn
 from app.problems import ProblemError
 from app.records import RecordsError

@@ -17,7 +17,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.db import prepared
+from app.db.prepared import prepared
 from app.kinds import Kind, Listed
 from app.models import StatusPeriod
 

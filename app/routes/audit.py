@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from app import exports
 from app.auth import CuratorDep
-from app.db import Database, SessionDep
+from app.db.runner import database_of
+from app.db.session import SessionDep
 from app.models import AuditEntry
 from app.payloads import NO_NUL
 from app.problems import invalid_parameter, problem_responses
@@ -105,7 +106,7 @@ def list_audit(
         before = int(after)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
-        database: Database = request.app.state.database
+        database = database_of(request)
         batches = _all_entries(database.engine, record_type=record_type, record_id=record_id)
         return csv_stream(exports.AUDIT, batches, PRIVATE)
     rows, total = audit_page(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app import exports
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.kinds import CROSSING
 from app.presenters import borders as border_answers
 from app.presenters.evidence import history_of

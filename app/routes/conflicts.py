@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Request, Response
 
 from app import exports
-from app.db import Database, SessionDep
+from app.db.runner import database_of
+from app.db.session import SessionDep
 from app.presenters.evidence import facts as present_facts
 from app.problems import problem_responses
 from app.queries.facts import disputed_facts_page
@@ -30,7 +31,7 @@ def list_conflicts(
     place = paging(request, cursor)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
-        database: Database = request.app.state.database
+        database = database_of(request)
         return csv_stream(exports.CONFLICTS, exports.facts(database.engine, disputed_only=True))
     rows, total = disputed_facts_page(session, after=place.after, limit=limit + 1)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id, paging=place)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app import exports
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
 from app.presenters.borders import borders as present_borders
 from app.presenters.evidence import events as present_events

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app import exports
-from app.db import Database, SessionDep
+from app.db.runner import database_of
+from app.db.session import SessionDep
 from app.presenters.evidence import events as present_events
 from app.problems import invalid_parameter, problem_responses
 from app.queries.events import Timeline, events_page
@@ -59,7 +60,7 @@ def list_events(
     after = _event_cursor(place.after)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
-        database: Database = request.app.state.database
+        database = database_of(request)
         batches = exports.events(database.engine, timeline)
         return csv_stream(exports.EVENTS, batches)
     rows, total = events_page(session, timeline, after=after, limit=limit + 1)

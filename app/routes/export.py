@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import exports
-from app.db import Database
+from app.db.runner import database_of
 from app.media import NDJSON_MEDIA_TYPE
 from app.problems import problem_responses
 from app.routes.formats import ndjson_stream
@@ -44,7 +44,7 @@ async def export_ndjson(
 ) -> Response:
     """Every record (or every record of one `type`) as NDJSON, streamed as it is read."""
     kinds = [exports.KINDS[params.type]] if params.type else list(exports.KINDS.values())
-    database: Database = request.app.state.database
+    database = database_of(request)
     filename = f"borderstatus-{params.type or 'all'}.ndjson"
     return await run_in_threadpool(
         ndjson_stream, exports.ndjson_chunks(database.engine, kinds), filename

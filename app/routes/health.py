@@ -3,8 +3,9 @@
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from app.db import SessionDep, takes_writes
-from app.dberrors import READ_ONLY
+from app.db.engine import takes_writes
+from app.db.errors import READ_ONLY
+from app.db.session import SessionDep
 from app.problems import ProblemError, problem_responses
 
 router = APIRouter(tags=["health"])

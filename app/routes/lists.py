@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app import exports
 from app.dated import statuses_at
-from app.db import Database
+from app.db.runner import Database, database_of
 from app.kinds import Kind
 from app.presenters.records import documents_of, present, render
 from app.problems import problem_responses
@@ -59,7 +59,7 @@ async def list_answer(
     request: Request, asked: ListRequest, meta: Callable[[int, str | None], Meta]
 ) -> Response:
     """The list's answer; `meta(total, next_cursor)` builds its meta."""
-    database: Database = request.app.state.database
+    database = database_of(request)
     csv = wants_csv(request, asked.params.format)
     listed = asked.filters if asked.as_of is None else listed_on(asked)
     if csv and whole_list(request):

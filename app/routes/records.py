@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from app.auth import CuratorDep
 from app.curation.records import create_record, update_record
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.kinds import Kind
 from app.presenters.records import detail
 from app.problems import not_found, problem_responses

@@ -8,7 +8,7 @@ from fastapi import Request
 from sqlmodel import Session
 
 from app.cache import CacheStore
-from app.db import Database
+from app.db.runner import database_of
 from app.problems import invalid_parameter
 from app.queries.borders import country_roles as stored_roles
 
@@ -43,5 +43,5 @@ async def remembered(request: Request, key: Hashable, compute: Callable[[Session
     if key in store.memo:
         found: T = store.memo[key]
         return found
-    database: Database = request.app.state.database
+    database = database_of(request)
     return await database.run(lambda session: store.remember(key, lambda: compute(session)))

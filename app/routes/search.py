@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import exports
-from app.db import Database, SessionDep
+from app.db.runner import database_of
+from app.db.session import SessionDep
 from app.problems import invalid_parameter, problem_responses
 from app.queries import search as search_queries
 from app.routes.cursors import paging
@@ -93,7 +94,7 @@ def search(
         raise invalid_parameter("cursor", "not a cursor this API issued")
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
-        database: Database = request.app.state.database
+        database = database_of(request)
         return csv_stream(exports.SEARCH, _all_hits(database.engine, terms))
     offset = int(after) if after is not None else 0
     rows, total = search_queries.search(session, terms=terms, limit=limit, offset=offset)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from app import exports
 from app.auth import CuratorDep
 from app.curation import sources as source_writes
-from app.db import SessionDep
+from app.db.session import SessionDep
 from app.payloads import SourceIn
 from app.presenters import sources as source_answers
 from app.problems import not_found, problem_responses

@@ -13,7 +13,7 @@ from app.cache import DataVersion
 from app.config import Settings
 from app.curation.answers import Answer, idempotent, raw_request_hash, request_hash
 from app.curation.audit import Write
-from app.db import Database
+from app.db.runner import database_of
 from app.derived.version import DATA_VERSION
 from app.media import list_field
 from app.problems import ProblemError
@@ -85,7 +85,7 @@ async def run_write(
 ) -> Response:
     """Run `work` in a write transaction and commit it, then answer: a write is acknowledged
     only once it is durable, and this worker's cache shows it at once."""
-    database: Database = request.app.state.database
+    database = database_of(request)
     write = Write(curator=curator, method=request.method, path=request.url.path)
     body = await request.body()
     # The route's template: `/v1/crossings` and its alias `/crossings` are one route.

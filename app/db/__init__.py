@@ -1,0 +1,1 @@
+"""The database: engines, sessions, the runner, prepared reads, migrations, errors."""
