@@ -1,5 +1,8 @@
 """Articles -> sentences: page chrome removed, stable indices, offsets into the raw text.
 
+A quote resolves to the one sentence of an article that holds it (`resolve_quote`), for the
+seed's quotes and the write API's citations alike.
+
 Offsets count Unicode code points of the UTF-8 decoded file, so `text[char_start:char_end]`
 is the sentence in any language that slices strings by code point (Python, JavaScript with
 `Array.from`, PostgreSQL `substr`).
@@ -134,3 +137,24 @@ def split_sentences(text: str, extra_chrome: Iterable[str] = ()) -> list[Sentenc
             assert text[char_start:char_end] == trimmed
             spans.append(SentenceSpan(len(spans), char_start, char_end, kind, trimmed))
     return spans
+
+
+@dataclass(frozen=True)
+class Article:
+    file: str
+    text: str
+    sha256: str
+    sentences: list[SentenceSpan]
+
+
+def resolve_quote(article: Article, text: str) -> tuple[SentenceSpan, int] | str:
+    """The sentence holding `text` and the quote's offset, or why it can't be found."""
+    first = article.text.find(text)
+    if first < 0:
+        return "not found verbatim"
+    if article.text.find(text, first + 1) >= 0:
+        return "occurs more than once; quote a longer span"
+    for sentence in article.sentences:
+        if sentence.char_start <= first and first + len(text) <= sentence.char_end:
+            return sentence, first
+    return "is not inside one sentence of article text (page chrome, or it spans sentences)"

@@ -2,10 +2,11 @@
 sentences by app.articles, and searchable. Used by POST /v1/sources and `borderstatus ingest`."""
 
 import hashlib
+from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from app.articles import split_sentences
+from app.articles import SentenceSpan, split_sentences
 from app.derived.refresh import Changes, refresh_derived
 from app.models import Sentence, Source
 from app.payloads import SourceIn
@@ -15,6 +16,21 @@ from app.problems import ProblemError
 def sha256_text(text: str) -> str:
     """The sha256 of an article's UTF-8 bytes (what `sha256sum` says of the file)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sentence_rows(file: str, spans: Iterable[SentenceSpan]) -> list[Sentence]:
+    """An article's sentences as the store holds them."""
+    return [
+        Sentence(
+            source_file=file,
+            sentence_index=s.index,
+            char_start=s.char_start,
+            char_end=s.char_end,
+            kind=s.kind,
+            text=s.text,
+        )
+        for s in spans
+    ]
 
 
 def ingest_article(session: Session, article: SourceIn) -> Source:
@@ -48,17 +64,7 @@ def ingest_article(session: Session, article: SourceIn) -> Source:
     source = Source(**article.model_dump(), sha256=digest)
     session.add(source)
     session.flush()
-    session.add_all(
-        Sentence(
-            source_file=article.file,
-            sentence_index=s.index,
-            char_start=s.char_start,
-            char_end=s.char_end,
-            kind=s.kind,
-            text=s.text,
-        )
-        for s in spans
-    )
+    session.add_all(sentence_rows(article.file, spans))
     session.flush()
     refresh_derived(session, Changes(sources=frozenset({article.file})))
     return source

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from app.records import CountryCode, PartialDate
+from app.fields import CountryCode, PartialDate
 from app.schemas import (
     CrossingStatus,
     EventKind,

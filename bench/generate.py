@@ -54,7 +54,7 @@ from app.db.engine import make_engine
 from app.db.migrations import migrate
 from app.derived.refresh import Changes, Refreshed, refresh_derived
 from app.models import Crossing
-from app.seed import fold as app_fold
+from app.names import fold as app_fold
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -278,7 +278,7 @@ def to_ascii(value: str) -> str:
 
 
 def fold(value: str) -> str:
-    """Equal to app.seed.fold (the self-check compares them on every alias)."""
+    """Equal to app.names.fold (the self-check compares them on every alias)."""
     return NON_ALNUM.sub("", to_ascii(value).lower())
 
 

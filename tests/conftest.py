@@ -18,7 +18,7 @@ from app.db.engine import make_engine
 from app.db.migrations import migrate
 from app.db.prepared import PreparedQuery
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests import figures
 
 SEED_DIR = PROJECT_ROOT / "seed_data"

@@ -15,7 +15,7 @@ import httpx
 from app.config import PROJECT_ROOT
 from app.db.engine import make_engine
 from app.db.migrations import migrate
-from app.seed import seed
+from app.seed.sync import seed
 from tests.conftest import SEED_DIR, TOKENS
 from tests.pgserver import free_port
 

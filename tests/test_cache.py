@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from app.cache import CacheStore, DataVersion, Entry, ResponseCache
 from app.config import Settings
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests.asgi import call, stream
 from tests.conftest import SEED_DIR, Databases, client_for, writable_client
 from tests.records_file import Records, edit_records, record

@@ -23,8 +23,8 @@ from app import exports
 from app.cli import cli
 from app.config import get_settings
 from app.db.engine import get_engine
-from app.records import load_dataset
-from app.seed import desired_rows
+from app.seed.dataset import load_dataset
+from app.seed.rows import desired_rows
 from tests.conftest import SEED_DIR, Databases
 
 NARVA_QUOTE = "Queues began to appear in Narva, waiting takes several hours"

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.db import errors as dberrors
 from app.db.engine import make_engine
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests.conftest import SEED_DIR, Databases, writable_client
 from tests.routes.checks import assert_problem
 from tests.writes import auth, close_narva, patch

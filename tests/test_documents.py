@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.payloads import CrossingPatch
 from app.schemas import CrossingStatus, RestrictionStatus
-from app.seed import seed
+from app.seed.sync import seed
 from tests.conftest import SEED_DIR
 from tests.records_file import Records, edit_records, record
 from tests.writes import NARVA_CLOSURE, auth, cite, close_narva, new_crossing, patch

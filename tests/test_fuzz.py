@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests import figures
 from tests.asgi import call
 from tests.conftest import SEED_DIR, Databases, writable_settings

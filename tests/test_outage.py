@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from app.db.engine import make_engine
 from app.db.migrations import migrate
-from app.seed import seed
+from app.seed.sync import seed
 from tests import figures
 from tests.conftest import SEED_DIR, row_counts
 from tests.pgserver import PrivatePostgres, server_binaries

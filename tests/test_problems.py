@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from app.config import PROJECT_ROOT, Settings
 from app.db.session import SessionDep
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests.conftest import POSTGRES_URL, SEED_DIR, Databases
 from tests.routes.checks import assert_problem
 

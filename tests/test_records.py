@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.records import Dataset, RecordsError, load_dataset
+from app.seed.dataset import Dataset, RecordsError, load_dataset
 from tests.records_file import Records, edit_records, read_records, record
 
 SEED_DIR = PROJECT_ROOT / "seed_data"

@@ -12,8 +12,8 @@ from sqlmodel import SQLModel
 
 from app.articles import read_article, split_sentences
 from app.config import PROJECT_ROOT
-from app.records import RecordsError, load_dataset
-from app.seed import seed
+from app.seed.dataset import RecordsError, load_dataset
+from app.seed.sync import seed
 from tests.records_file import Records, edit_records, read_records, record
 from tests.writes import NARVA_QUEUES, auth, cite, close_narva, new_crossing, patch
 

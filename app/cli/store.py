@@ -32,13 +32,13 @@ from app.db.migrations import migrate, prepare_lock, schema_is_current
 from app.db.session import write_session
 from app.payloads import SourceIn
 from app.problems import ProblemError
-from app.records import RecordsError
 from app.schemas import (
     SourceDetail,
 )
-from app.seed import Track
-from app.seed import seed as run_seed
-from app.seed import verify as run_verify
+from app.seed.dataset import RecordsError
+from app.seed.sync import Track
+from app.seed.sync import seed as run_seed
+from app.seed.verify import verify as run_verify
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@
 Every function here runs inside the caller's write transaction (`Database.write` for the API,
 `borderstatus ingest` for the CLI); the caller commits, once. Each write:
 - checks its citations: every quote resolves to one sentence of a stored source, exactly as
-  the seed's quotes do (`app.records.resolve_quote`);
+  the seed's quotes do (`app.articles.resolve_quote`);
 - keeps the past: a status change becomes a dated event (so `as_of` answers the past as
   before), and the record's previous state, as it was served, becomes a revision;
 - writes an audit entry (who, when, what, and the state before and after), and makes the

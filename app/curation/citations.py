@@ -1,17 +1,16 @@
 """A write's citations: each quote resolved to one sentence of a stored source, exactly as
-the seed's quotes are (`app.records.resolve_quote`)."""
+the seed's quotes are (`app.articles.resolve_quote`)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.articles import SentenceSpan
+from app.articles import Article, SentenceSpan, resolve_quote
 from app.models import Citation
 from app.payloads import CitationIn
 from app.problems import invalid_body
 from app.queries.sources import sentences_of, source
-from app.records import Article, resolve_quote
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.main import create_app
-from app.seed import seed
+from app.seed.sync import seed
 from tests.conftest import SEED_DIR, Databases
 from tests.records_file import Records, edit_records
 

@@ -1,178 +1,17 @@
-"""The curated records file: its shape, and the resolution of its quotes to sentences."""
+"""A seed directory loaded: the records file validated, articles checked, quotes resolved."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import ValidationError
 
-from app.articles import SentenceSpan, read_article, sha256_of, split_sentences
-from app.dates import parse_partial
-from app.schemas import (
-    CrossingStatus,
-    EventKind,
-    FortificationKind,
-    FortificationStatus,
-    RestrictionKind,
-    RestrictionStatus,
-    Traffic,
-)
+from app.articles import Article, read_article, resolve_quote, sha256_of, split_sentences
+from app.seed.schema import Quote, RecordsFile
 
 # libyaml's loader when PyYAML was built with it (it parses the records file ~10x faster).
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _partial_date(value: str | None) -> str | None:
-    if value is not None:
-        parse_partial(value)
-    return value
-
-
-# The pattern documents the shape; the validator also checks the calendar (no 2023-02-30).
-PartialDate = Annotated[
-    Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None,
-    AfterValidator(_partial_date),
-]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Quote(Strict):
-    file: str
-    text: str = Field(min_length=1)
-
-
-Quotes = Annotated[list[Quote], Field(min_length=1)]
-
-
-class CountryRecord(Strict):
-    code: CountryCode
-    name: str
-    role: Literal["nato", "neighbour", "other"]
-
-
-class SourceRecord(Strict):
-    title: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    publisher: str | None = None
-    published: PartialDate = None
-    published_inferred: bool = False
-    published_note: str | None = None
-    # Lines of this article that are page chrome the general rules don't recognise.
-    chrome: list[str] = []
-
-
-class BorderRecord(Strict):
-    id: str = Field(pattern=r"^[A-Z]{2}-[A-Z]{2}$")
-    country: CountryCode
-    neighbour: CountryCode
-    status: CrossingStatus
-    status_since: PartialDate = None
-    status_since_inferred: bool = False
-    status_since_note: str | None = None
-    summary: str | None = None
-    quotes: Quotes
-
-
-class CrossingRecord(Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    name: str
-    counterpart: str | None = None
-    aliases: list[str] = []
-    country: CountryCode
-    neighbour: CountryCode
-    status: CrossingStatus
-    traffic: list[Traffic] = []
-    status_since: PartialDate = None
-    status_since_inferred: bool = False
-    status_since_note: str | None = None
-    notes: str | None = None
-    quotes: Quotes
-
-
-class RestrictionRecord(Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    kind: RestrictionKind
-    summary: str
-    countries: Annotated[list[CountryCode], Field(min_length=1)]
-    status: RestrictionStatus
-    since: PartialDate = None
-    since_inferred: bool = False
-    since_note: str | None = None
-    until: PartialDate = None
-    quotes: Quotes
-
-
-class FortificationRecord(Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    kind: FortificationKind
-    summary: str
-    countries: Annotated[list[CountryCode], Field(min_length=1)]
-    neighbour: CountryCode | None = None
-    status: FortificationStatus
-    length_km: float | None = None
-    budget_eur: float | None = None
-    count: int | None = None
-    completion: PartialDate = None
-    completion_inferred: bool = False
-    completion_note: str | None = None
-    quotes: Quotes
-
-
-class ClaimRecord(Strict):
-    value: str
-    preferred: bool = False
-    note: str | None = None
-    quotes: Quotes
-
-
-class FactRecord(Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    subject: str = Field(pattern=r"^(border|crossing|restriction|fortification|event):.+$")
-    topic: str
-    summary: str
-    unit: str | None = None
-    preferred_reason: str | None = None
-    claims: Annotated[list[ClaimRecord], Field(min_length=1)]
-
-
-class EventRecord(Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    date: Annotated[str, AfterValidator(_partial_date)]
-    date_inferred: bool = False
-    date_note: str | None = None
-    kind: EventKind
-    summary: str
-    countries: list[CountryCode] = []
-    subject: str | None = Field(
-        default=None, pattern=r"^(border|crossing|restriction|fortification):.+$"
-    )
-    status_before: str | None = None
-    status_after: str | None = None
-    quotes: Quotes
-
-
-class RecordsFile(Strict):
-    countries: list[CountryRecord]
-    sources: dict[str, SourceRecord]
-    borders: list[BorderRecord]
-    crossings: list[CrossingRecord]
-    restrictions: list[RestrictionRecord]
-    fortifications: list[FortificationRecord]
-    facts: list[FactRecord] = []
-    events: list[EventRecord] = []
 
 
 class RecordsError(Exception):
@@ -181,14 +20,6 @@ class RecordsError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Article:
-    file: str
-    text: str
-    sha256: str
-    sentences: list[SentenceSpan]
 
 
 @dataclass(frozen=True)
@@ -265,19 +96,6 @@ def claim_id(fact_id: str, n: int) -> str:
     return f"{fact_id}#{n}"
 
 
-def resolve_quote(article: Article, text: str) -> tuple[SentenceSpan, int] | str:
-    """The sentence holding `text` and the quote's offset, or why it can't be found."""
-    first = article.text.find(text)
-    if first < 0:
-        return "not found verbatim"
-    if article.text.find(text, first + 1) >= 0:
-        return "occurs more than once; quote a longer span"
-    for sentence in article.sentences:
-        if sentence.char_start <= first and first + len(text) <= sentence.char_end:
-            return sentence, first
-    return "is not inside one sentence of article text (page chrome, or it spans sentences)"
-
-
 def resolve_quotes(records: RecordsFile, articles: dict[str, Article]) -> list[ResolvedQuote]:
     """Resolve every quote; RecordsError names each record and quote that doesn't resolve."""
     problems: list[str] = []
@@ -314,30 +132,26 @@ def resolve_quotes(records: RecordsFile, articles: dict[str, Article]) -> list[R
 def check_references(records: RecordsFile) -> None:
     """Every code and id a record refers to exists, and ids are unique."""
     problems: list[str] = []
-    codes = {c.code for c in records.countries}
+    known = {c.code for c in records.countries}
     ids: dict[str, set[str]] = {}
 
-    def register(kind: str, record_id: str) -> None:
+    def register(kind: str, record_id: str, *codes: str | None) -> None:
+        """Note the id, once per kind, and that each country code it names is known."""
         seen = ids.setdefault(kind, set())
         if record_id in seen:
             problems.append(f"{kind} {record_id!r}: id used twice")
         seen.add(record_id)
-
-    def need(where: str, code: str | None) -> None:
-        if code is not None and code not in codes:
-            problems.append(f"{where}: country {code!r} is not under `countries`")
+        for code in codes:
+            if code is not None and code not in known:
+                problems.append(f"{kind} {record_id}: country {code!r} is not under `countries`")
 
     for b in records.borders:
-        register("border", b.id)
-        need(f"border {b.id}", b.country)
-        need(f"border {b.id}", b.neighbour)
+        register("border", b.id, b.country, b.neighbour)
         if b.id != f"{b.country}-{b.neighbour}":
             problems.append(f"border {b.id!r}: id must be {b.country}-{b.neighbour}")
     roles = {c.code: c.role for c in records.countries}
     for c in records.crossings:
-        register("crossing", c.id)
-        need(f"crossing {c.id}", c.country)
-        need(f"crossing {c.id}", c.neighbour)
+        register("crossing", c.id, c.country, c.neighbour)
         # The API finds a crossing by either side from the side's role.
         if roles.get(c.country, "nato") != "nato" or roles.get(c.neighbour, "neighbour") != (
             "neighbour"
@@ -348,18 +162,11 @@ def check_references(records: RecordsFile) -> None:
         if f"{c.country}-{c.neighbour}" not in ids.get("border", set()):
             problems.append(f"crossing {c.id!r}: no border {c.country}-{c.neighbour}")
     for r in records.restrictions:
-        register("restriction", r.id)
-        for code in r.countries:
-            need(f"restriction {r.id}", code)
+        register("restriction", r.id, *r.countries)
     for f in records.fortifications:
-        register("fortification", f.id)
-        for code in f.countries:
-            need(f"fortification {f.id}", code)
-        need(f"fortification {f.id}", f.neighbour)
+        register("fortification", f.id, *f.countries, f.neighbour)
     for e in records.events:
-        register("event", e.id)
-        for code in e.countries:
-            need(f"event {e.id}", code)
+        register("event", e.id, *e.countries)
     for fact in records.facts:
         register("fact", fact.id)
         preferred = [c for c in fact.claims if c.preferred]

@@ -1,0 +1,146 @@
+"""The shape of seed_data/records.yaml: what each entry of the records file holds."""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.fields import CountryCode, PartialDate, partial_date
+from app.schemas import (
+    CrossingStatus,
+    EventKind,
+    FortificationKind,
+    FortificationStatus,
+    RestrictionKind,
+    RestrictionStatus,
+    Traffic,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quote(Strict):
+    file: str
+    text: str = Field(min_length=1)
+
+
+Quotes = Annotated[list[Quote], Field(min_length=1)]
+
+
+class CountryRecord(Strict):
+    code: CountryCode
+    name: str
+    role: Literal["nato", "neighbour", "other"]
+
+
+class SourceRecord(Strict):
+    title: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    publisher: str | None = None
+    published: PartialDate = None
+    published_inferred: bool = False
+    published_note: str | None = None
+    # Lines of this article that are page chrome the general rules don't recognise.
+    chrome: list[str] = []
+
+
+class BorderRecord(Strict):
+    id: str = Field(pattern=r"^[A-Z]{2}-[A-Z]{2}$")
+    country: CountryCode
+    neighbour: CountryCode
+    status: CrossingStatus
+    status_since: PartialDate = None
+    status_since_inferred: bool = False
+    status_since_note: str | None = None
+    summary: str | None = None
+    quotes: Quotes
+
+
+class CrossingRecord(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    counterpart: str | None = None
+    aliases: list[str] = []
+    country: CountryCode
+    neighbour: CountryCode
+    status: CrossingStatus
+    traffic: list[Traffic] = []
+    status_since: PartialDate = None
+    status_since_inferred: bool = False
+    status_since_note: str | None = None
+    notes: str | None = None
+    quotes: Quotes
+
+
+class RestrictionRecord(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    kind: RestrictionKind
+    summary: str
+    countries: Annotated[list[CountryCode], Field(min_length=1)]
+    status: RestrictionStatus
+    since: PartialDate = None
+    since_inferred: bool = False
+    since_note: str | None = None
+    until: PartialDate = None
+    quotes: Quotes
+
+
+class FortificationRecord(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    kind: FortificationKind
+    summary: str
+    countries: Annotated[list[CountryCode], Field(min_length=1)]
+    neighbour: CountryCode | None = None
+    status: FortificationStatus
+    length_km: float | None = None
+    budget_eur: float | None = None
+    count: int | None = None
+    completion: PartialDate = None
+    completion_inferred: bool = False
+    completion_note: str | None = None
+    quotes: Quotes
+
+
+class ClaimRecord(Strict):
+    value: str
+    preferred: bool = False
+    note: str | None = None
+    quotes: Quotes
+
+
+class FactRecord(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    subject: str = Field(pattern=r"^(border|crossing|restriction|fortification|event):.+$")
+    topic: str
+    summary: str
+    unit: str | None = None
+    preferred_reason: str | None = None
+    claims: Annotated[list[ClaimRecord], Field(min_length=1)]
+
+
+class EventRecord(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    date: Annotated[str, AfterValidator(partial_date)]
+    date_inferred: bool = False
+    date_note: str | None = None
+    kind: EventKind
+    summary: str
+    countries: list[CountryCode] = []
+    subject: str | None = Field(
+        default=None, pattern=r"^(border|crossing|restriction|fortification):.+$"
+    )
+    status_before: str | None = None
+    status_after: str | None = None
+    quotes: Quotes
+
+
+class RecordsFile(Strict):
+    countries: list[CountryRecord]
+    sources: dict[str, SourceRecord]
+    borders: list[BorderRecord]
+    crossings: list[CrossingRecord]
+    restrictions: list[RestrictionRecord]
+    fortifications: list[FortificationRecord]
+    facts: list[FactRecord] = []
+    events: list[EventRecord] = []
