@@ -527,7 +527,7 @@ def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_
     seeded_fresh_engine: Engine,
 ) -> None:
     url = "/v1/crossings?country=EE"
-    settings = {"data_version_poll_seconds": 3600}
+    settings: dict[str, Any] = {"data_version_poll_seconds": 3600}
     other = writable_client(seeded_fresh_engine, **settings)
     with writable_client(seeded_fresh_engine, **settings) as writer, other:
         store: CacheStore = writer.app.state.cache  # type: ignore[attr-defined]

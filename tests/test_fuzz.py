@@ -174,7 +174,7 @@ def answers_are_safe(ctx: Any, response: Any, case: Any) -> bool | None:
 schema = api_schema()
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
