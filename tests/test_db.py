@@ -8,11 +8,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import anyio
 import anyio.to_thread
 import psycopg
 import pytest
+from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa
@@ -149,6 +151,7 @@ def test_a_write_that_gets_no_turn_in_time_is_refused_as_busy_and_changes_nothin
         assert conn.execute(text(version)).scalar_one() == before + 1, "a's write alone"
 
 
+@pytest.mark.slow
 def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interval(
     fresh_engine: Engine,
 ) -> None:
@@ -159,12 +162,14 @@ def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interva
         (Settings(database_url=str(fresh_engine.url), worker_threads=7), 7),
     ]:
         with TestClient(create_app(settings, engine=fresh_engine)) as client:
-            limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+            portal = cast(BlockingPortal, client.portal)  # set while the client is open
+            limiter = portal.call(anyio.to_thread.current_default_thread_limiter)
             assert limiter.total_tokens == threads
             assert sys.getswitchinterval() == pytest.approx(settings.switch_interval_seconds)
         assert sys.getswitchinterval() == pytest.approx(before)
 
 
+@pytest.mark.slow
 def test_serving_keeps_what_start_up_made_out_of_the_collector_until_shutdown(
     fresh_engine: Engine,
 ) -> None:

@@ -2,10 +2,11 @@
 down, busy, too slow, read-only, full. Reads carry on when writes can't."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -207,7 +208,9 @@ def test_readyz_says_when_writes_cannot_work(restricted: tuple[TestClient, str])
 @pytest.mark.fault
 def test_a_write_is_a_503_that_says_why(restricted: tuple[TestClient, str]) -> None:
     client, message = restricted
-    writes = [lambda: client.post("/v1/sources", headers=auth(), json=BIG_ARTICLE)]
+    writes: list[Callable[[], httpx.Response]] = [
+        lambda: client.post("/v1/sources", headers=auth(), json=BIG_ARTICLE)
+    ]
     if message == "read-only":
         # A full store may still have room for a small write; a read-only one has none.
         writes.append(lambda: patch(client, "/v1/crossings/narva", close_narva()))

@@ -5,7 +5,7 @@ import datetime as dt
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,7 +39,7 @@ from tests.writes import NARVA_CLOSURE, auth, cite, close_narva, new_crossing, p
 
 def stored_docs(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        return dict(conn.execute(text("SELECT id, doc FROM crossing")).all())  # type: ignore[arg-type]
+        return dict(conn.execute(text("SELECT id, doc FROM crossing")).all())
 
 
 def test_a_write_rebuilds_the_documents_of_the_records_it_touched_only(
@@ -80,7 +80,7 @@ def crossing_tallies(engine: Engine) -> dict[tuple[str, ...], int]:
     with Session(engine) as session:
         return {
             (t.country, t.neighbour, t.status, t.mode): t.n
-            for t in session.exec(select(CrossingTally)).scalars()
+            for t in session.exec(select(CrossingTally)).scalars()  # type: ignore[call-overload]
             if t.n
         }
 
@@ -90,9 +90,9 @@ def counted_crossings(engine: Engine) -> Counter[tuple[str, ...]]:
     counts: Counter[tuple[str, ...]] = Counter()
     with Session(engine) as session:
         modes: dict[str, list[str]] = {}
-        for t in session.exec(select(CrossingTraffic)).scalars():
+        for t in session.exec(select(CrossingTraffic)).scalars():  # type: ignore[call-overload]
             modes.setdefault(t.crossing_id, []).append(t.mode)
-        for c in session.exec(select(Crossing)).scalars():
+        for c in session.exec(select(Crossing)).scalars():  # type: ignore[call-overload]
             for mode in ["", *modes.get(c.id, [])]:
                 counts[(c.country, c.neighbour, c.status, mode)] += 1
     return counts
@@ -102,9 +102,9 @@ def counted_restrictions(engine: Engine) -> Counter[tuple[str, ...]]:
     counts: Counter[tuple[str, ...]] = Counter()
     with Session(engine) as session:
         countries: dict[str, list[str]] = {}
-        for link in session.exec(select(RestrictionCountry)).scalars():
+        for link in session.exec(select(RestrictionCountry)).scalars():  # type: ignore[call-overload]
             countries.setdefault(link.restriction_id, []).append(link.country)
-        for r in session.exec(select(Restriction)).scalars():
+        for r in session.exec(select(Restriction)).scalars():  # type: ignore[call-overload]
             for code in ["", *countries.get(r.id, [])]:
                 counts[(code, r.kind, r.status)] += 1
     return counts
@@ -114,7 +114,7 @@ def restriction_tallies(engine: Engine) -> dict[tuple[str, ...], int]:
     with Session(engine) as session:
         return {
             (t.country, t.kind, t.status): t.n
-            for t in session.exec(select(RestrictionTally)).scalars()
+            for t in session.exec(select(RestrictionTally)).scalars()  # type: ignore[call-overload]
             if t.n
         }
 
@@ -173,7 +173,7 @@ def test_a_write_that_moves_records_between_groups_leaves_every_tally_right(
 ) -> None:
     """A record that leaves its country, status, kind or traffic mode leaves its count there:
     the recount covers the groups it was in as well as those it is in now."""
-    moves = [
+    moves: list[tuple[str, dict[str, Any]]] = [
         ("crossings/narva", {"country": "LV", "status": "closed", "traffic": ["rail"]}),
         ("crossings/narva", {"country": "EE", "status": "restricted"}),
         (
@@ -262,14 +262,15 @@ RESTRICTION_STATUSES = get_args(RestrictionStatus)
 def history_dates(engine: Engine) -> list[dt.date]:
     """Every date a status can change at in the seed data, with the days either side."""
     with Session(engine) as session:
-        found = set(session.exec(select(Event.date_start)).scalars())
-        found |= {r.until_start for r in session.exec(select(Restriction)).scalars()}
-        found |= {c.status_since_start for c in session.exec(select(Crossing)).scalars()}
-        found |= {period_start(s.published) for s in session.exec(select(Source)).scalars()}
+        found = set(session.exec(select(Event.date_start)).scalars())  # type: ignore[call-overload, attr-defined]
+        found |= {r.until_start for r in session.exec(select(Restriction)).scalars()}  # type: ignore[call-overload]
+        found |= {c.status_since_start for c in session.exec(select(Crossing)).scalars()}  # type: ignore[call-overload]
+        found |= {period_start(s.published) for s in session.exec(select(Source)).scalars()}  # type: ignore[call-overload]
     days = {d + dt.timedelta(days=shift) for d in found if d for shift in (-1, 0, 1)}
     return sorted(days | {dt.date(1900, 1, 1), dt.date(2100, 1, 1)})
 
 
+@pytest.mark.slow
 def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date(
     uncached_client: TestClient, seeded_engine: Engine
 ) -> None:
@@ -286,9 +287,9 @@ def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date
         return found
 
     with Session(seeded_engine) as session:
-        crossings = list(session.exec(select(Crossing).order_by(col(Crossing.id))).scalars())
+        crossings = list(session.exec(select(Crossing).order_by(col(Crossing.id))).scalars())  # type: ignore[call-overload]
         restrictions = list(
-            session.exec(select(Restriction).order_by(col(Restriction.id))).scalars()
+            session.exec(select(Restriction).order_by(col(Restriction.id))).scalars()  # type: ignore[call-overload]
         )
         dates = history_dates(seeded_engine)
         assert len(dates) > 30

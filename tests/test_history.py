@@ -1,7 +1,8 @@
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from app.history import StatusOnDate, status_at
+from app.history import StatusChange, StatusOnDate, status_at
 
 D = dt.date
 
@@ -32,7 +33,7 @@ def state_at(
 ) -> StatusOnDate | None:
     return status_at(
         current=StatusOnDate(current, since.isoformat() if since else None),
-        changes=list(changes),
+        changes=cast(list[StatusChange], list(changes)),
         attested=attested,
         as_of=as_of,
     )

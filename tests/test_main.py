@@ -4,7 +4,7 @@ import base64
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.routing import APIRoute
@@ -55,7 +55,7 @@ def v1_routes() -> dict[str, APIRoute]:
         "/v1" + route.path: route
         for router in RESOURCE_ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and "GET" in route.methods
+        if isinstance(route, APIRoute) and "GET" in cast(set[str], route.methods)
     }
 
 

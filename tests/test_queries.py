@@ -5,10 +5,10 @@ On PostgreSQL, sequential scans are disabled for the EXPLAIN, so the test asks w
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import Select
+from sqlalchemy import Select, Table
 from sqlalchemy.engine import Engine
 
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
@@ -92,7 +92,10 @@ def test_crossing_and_restriction_totals_read_only_a_tally(name: str) -> None:
     however many records there are: summing it costs the same at any size."""
     list_filter = LIST_QUERIES[name]
     query = lists.count_query(list_filter)
-    assert [t.name for t in query.get_final_froms()] in (["crossing_tally"], ["restriction_tally"])
+    assert [cast(Table, t).name for t in query.get_final_froms()] in (
+        ["crossing_tally"],
+        ["restriction_tally"],
+    )
 
 
 @pytest.mark.parametrize("name", [n for n in LIST_QUERIES if n not in TALLIED])

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ def assert_secured(response: httpx.Response) -> None:
         assert "charset=utf-8" in headers["content-type"], headers["content-type"]
 
 
-def app_on(engine: Engine, **settings: object) -> FastAPI:
+def app_on(engine: Engine, **settings: Any) -> FastAPI:
     return create_app(Settings(database_url=str(engine.url), **settings), engine=engine)
 
 
@@ -195,7 +196,7 @@ def test_docs_enabled_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def preflight(
     client: TestClient, method: str, origin: str = "https://map.example.org"
 ) -> httpx.Response:
-    return client.options(
+    response: httpx.Response = client.options(
         "/v1/crossings",
         headers={
             "Origin": origin,
@@ -203,6 +204,7 @@ def preflight(
             "Access-Control-Request-Headers": "Authorization, Content-Type",
         },
     )
+    return response
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH", "PUT", "DELETE"])

@@ -26,7 +26,10 @@ def patch(
 ) -> httpx.Response:
     """A curator's PATCH as a client sends it: after a GET, with the ETag read in If-Match."""
     etag = client.get(url).headers["etag"]
-    return client.patch(url, headers=auth(curator, **{"If-Match": etag, **headers}), json=body)
+    response: httpx.Response = client.patch(
+        url, headers=auth(curator, **{"If-Match": etag, **headers}), json=body
+    )
+    return response
 
 
 def cite(text: str, file: str = ARTICLE_001) -> list[dict[str, str]]:

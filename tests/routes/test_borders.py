@@ -52,6 +52,7 @@ def test_country_filter_matches_either_side(
 
 
 def fact(border: dict[str, Any], topic: str) -> dict[str, Any]:
+    found: dict[str, Any]
     (found,) = [f for f in border["facts"] if f["topic"] == topic]
     return found
 

@@ -6,7 +6,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -196,7 +196,11 @@ def test_a_filtered_csv_list_follows_its_link_headers_page_by_page(client: TestC
         assert page.status_code == 200, page.text
         lines += page.text.splitlines()[1:]
         link = page.headers.get("link")
-        url = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1) if link else None
+        url = (
+            cast(re.Match[str], re.fullmatch(r'<([^>]+)>; rel="next"', link)).group(1)
+            if link
+            else None
+        )
         pages += 1
     assert pages > 1
     assert lines == whole.splitlines()[1:]

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -166,7 +166,11 @@ def test_the_whole_list_is_streamed_and_its_pages_follow_link_headers(
         assert page.headers["etag"]
         assert "max-age" in page.headers["cache-control"]
         link = page.headers.get("link")
-        url = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1) if link else None
+        url = (
+            cast(re.Match[str], re.fullmatch(r'<([^>]+)>; rel="next"', link)).group(1)
+            if link
+            else None
+        )
         seen += 1
 
     assert seen == -(-len(walk(client, "/v1/crossings")) // 3)

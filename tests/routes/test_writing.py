@@ -393,7 +393,7 @@ def test_a_failed_write_stores_no_key(writer: TestClient) -> None:
 def test_a_malformed_key_is_a_422(writer: TestClient, key: str) -> None:
     response = writer.post(
         "/v1/crossings",
-        headers={**auth(), "Idempotency-Key": key.encode()},  # type: ignore[dict-item]
+        headers={**auth(), "Idempotency-Key": key.encode()},
         json=new_crossing(),
     )
     assert_problem(response, 422, "Idempotency-Key")
