@@ -10,9 +10,10 @@ never converted (`"yes"` is not `true`, `true` is not `1`, `"12"` is not `12`, `
 a decimal is, and a whole one (`12` or `12.0`) where an integer is.
 """
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
+from pydantic.fields import FieldInfo
 
 from app.fields import CountryCode, PartialDate
 from app.schemas import (
@@ -151,25 +152,6 @@ class CrossingCreate(Body):
     citations: Citations
 
 
-class CrossingPatch(StatusChange):
-    not_null = (
-        *("name", "aliases", "country", "neighbour", "status", "traffic"),
-        "status_since_inferred",
-    )
-
-    name: Name | None = None
-    counterpart: Name | None = None
-    aliases: list[Name] | None = Field(default=None, max_length=50, description=ALIASES)
-    country: CountryCode | None = None
-    neighbour: CountryCode | None = None
-    status: CrossingStatus | None = None
-    traffic: list[Traffic] | None = None
-    status_since: PartialDate = None
-    status_since_inferred: bool | None = None
-    status_since_note: Note | None = None
-    notes: Summary | None = None
-
-
 class RestrictionCreate(Body):
     kind: RestrictionKind
     summary: Summary
@@ -180,19 +162,6 @@ class RestrictionCreate(Body):
     since_note: Note | None = None
     until: PartialDate = None
     citations: Citations
-
-
-class RestrictionPatch(StatusChange):
-    not_null = ("kind", "summary", "countries", "status", "since_inferred")
-
-    kind: RestrictionKind | None = None
-    summary: Summary | None = None
-    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)] | None = None
-    status: RestrictionStatus | None = None
-    since: PartialDate = None
-    since_inferred: bool | None = None
-    since_note: Note | None = None
-    until: PartialDate = None
 
 
 class FortificationCreate(Body):
@@ -210,24 +179,30 @@ class FortificationCreate(Body):
     citations: Citations
 
 
-class FortificationPatch(StatusChange):
-    not_null = ("kind", "summary", "countries", "status", "completion_inferred")
+def _patch_of(name: str, create: type[Body]) -> type[StatusChange]:
+    """A kind's PATCH body: its create body's fields, each optional (left out, it keeps its
+    value); one its create body can't hold null may be left out but not sent as null."""
+    fields: dict[str, Any] = {}
+    not_null: list[str] = []
+    for field_name, info in create.model_fields.items():
+        if field_name in StatusChange.model_fields:
+            continue
+        annotation: Any = info.annotation
+        if type(None) not in get_args(annotation):
+            not_null.append(field_name)
+            annotation = annotation | None
+        fields[field_name] = (annotation, FieldInfo.merge_field_infos(info, default=None))
+    patch = create_model(name, __base__=StatusChange, __module__=__name__, **fields)
+    patch.not_null = tuple(not_null)
+    return patch
 
-    kind: FortificationKind | None = None
-    summary: Summary | None = None
-    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)] | None = None
-    neighbour: CountryCode | None = None
-    status: FortificationStatus | None = None
-    length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    count: Count | None = None
-    completion: PartialDate = None
-    completion_inferred: bool | None = None
-    completion_note: Note | None = None
+
+CrossingPatch = _patch_of("CrossingPatch", CrossingCreate)
+RestrictionPatch = _patch_of("RestrictionPatch", RestrictionCreate)
+FortificationPatch = _patch_of("FortificationPatch", FortificationCreate)
 
 
 RecordCreate = CrossingCreate | RestrictionCreate | FortificationCreate
-RecordPatch = CrossingPatch | RestrictionPatch | FortificationPatch
 
 # A file name is a path segment of /v1/sources/{file}: no slashes, no leading dot.
 SOURCE_FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$"

@@ -23,7 +23,7 @@ from app.derived.tallies import tally_groups
 from app.kinds import KINDS, Kind
 from app.models import Event
 from app.names import slug
-from app.payloads import RecordCreate, RecordPatch, StatusChange
+from app.payloads import RecordCreate, StatusChange
 from app.presenters.records import detail, present, render
 from app.problems import ProblemError, invalid_body
 from app.queries.borders import border, country_roles
@@ -168,7 +168,7 @@ def update_record(
     *,
     kind_name: str,
     record_id: str,
-    payload: RecordPatch,
+    payload: StatusChange,
     if_match: str | None,
 ) -> Answer:
     """Change a record's fields, cited; the previous state becomes a revision and a status
