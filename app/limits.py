@@ -69,26 +69,15 @@ class RequestBodyLimits:
         if length is not None and int(length) > self.max_bytes:
             await self._too_large(scope, receive, send)
             return
+        unsupported = None
         if encoding not in ("", "identity"):
-            await self._problem(
-                scope,
-                receive,
-                send,
-                415,
-                "Unsupported media type",
-                f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed.",
+            unsupported = (
+                f"Content-Encoding {encoding!r} is not accepted; send the body uncompressed."
             )
-            return
-        if not (media_type in JSON_TYPES or media_type.endswith(JSON_SUFFIX)):
-            shown = media_type or "none"
-            await self._problem(
-                scope,
-                receive,
-                send,
-                415,
-                "Unsupported media type",
-                f"The body must be application/json, not {shown}.",
-            )
+        elif not (media_type in JSON_TYPES or media_type.endswith(JSON_SUFFIX)):
+            unsupported = f"The body must be application/json, not {media_type or 'none'}."
+        if unsupported is not None:
+            await self._problem(scope, receive, send, 415, "Unsupported media type", unsupported)
             return
         body = bytearray()
         while True:

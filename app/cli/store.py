@@ -15,6 +15,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -106,15 +107,17 @@ def seed_store() -> None:
     )
 
 
+def _columns() -> tuple[ProgressColumn, ...]:
+    """A progress bar's columns: what it counts, the bar, how many of how many, how long."""
+    return TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+
+
 @contextmanager
 def progress_bars() -> Iterator[Track]:
     """A progress bar per tracked step on a terminal (stderr); nothing at all for scripts."""
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        *_columns(),
         console=console,
         disable=not console.is_terminal,
     ) as progress:
@@ -265,10 +268,7 @@ def export_progress(
         yield lambda _chunk: None
         return
     with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        *_columns(),
         console=console,
     ) as progress:
         tasks: dict[str, TaskID] = {

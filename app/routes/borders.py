@@ -13,16 +13,14 @@ from app.presenters.records import present
 from app.problems import not_found, problem_responses
 from app.queries import borders as border_queries
 from app.queries.lists import record_filter, records_after
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.params import CountryFilter, FormatParam
-from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Meta, Page
+from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
 
 
-@router.get(
-    "", response_model=Page[BorderOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[BorderOut], responses=LIST_RESPONSES)
 def list_borders(
     request: Request,
     response: Response,
@@ -33,10 +31,7 @@ def list_borders(
     """Every border between a NATO country and Russia or Belarus, with its status and facts."""
     rows = border_queries.borders(session, country=country)
     out = border_answers.borders(session, rows)
-    if wants_csv(request, format_):
-        return csv_page(request, exports.BORDERS, exports.rendered(out), None)
-    response.headers.update(VARY)
-    return Page[BorderOut](data=out, meta=Meta(total=len(rows), limit=len(rows), next=None))
+    return page_answer(request, response, format_, exports.BORDERS, out)
 
 
 @router.get("/{border_id}", response_model=BorderDetail, responses=problem_responses(304, 404))

@@ -6,19 +6,22 @@ from app import exports
 from app.db.runner import database_of
 from app.db.session import SessionDep
 from app.presenters.evidence import facts as present_facts
-from app.problems import problem_responses
 from app.queries.facts import disputed_facts_page
 from app.routes.cursors import page_of, paging
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.formats import (
+    LIST_RESPONSES,
+    csv_stream,
+    page_answer,
+    wants_csv,
+    whole_list,
+)
 from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import FactOut, Meta, Page
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
 
-@router.get(
-    "", response_model=Page[FactOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[FactOut], responses=LIST_RESPONSES)
 def list_conflicts(
     request: Request,
     response: Response,
@@ -36,7 +39,5 @@ def list_conflicts(
     rows, total = disputed_facts_page(session, after=place.after, limit=limit + 1)
     rows, next_cursor = page_of(rows, limit=limit, key=lambda f: f.id, paging=place)
     facts = present_facts(session, rows)
-    if csv:
-        return csv_page(request, exports.CONFLICTS, exports.rendered(facts), next_cursor)
-    response.headers.update(VARY)
-    return Page[FactOut](data=facts, meta=Meta(total=total, limit=limit, next=next_cursor))
+    meta = Meta(total=total, limit=limit, next=next_cursor)
+    return page_answer(request, response, format_, exports.CONFLICTS, facts, meta)

@@ -14,7 +14,7 @@ from app.problems import not_found, problem_responses
 from app.queries.borders import borders, country
 from app.queries.events import Timeline, events_page
 from app.queries.lists import record_filter, records_after, total_of
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.params import FormatParam
 from app.schemas import (
     EMBEDDED_LIMIT,
@@ -22,25 +22,19 @@ from app.schemas import (
     CountryOut,
     CrossingCounts,
     EmbeddedList,
-    Meta,
     Page,
 )
 
 router = APIRouter(prefix="/countries", tags=["countries"])
 
 
-@router.get(
-    "", response_model=Page[CountryOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[CountryOut], responses=LIST_RESPONSES)
 def list_countries(
     request: Request, response: Response, session: SessionDep, format_: FormatParam = None
 ) -> Page[CountryOut] | Response:
     """Every country the records name: NATO side, neighbours, and others with restrictions."""
     rows = exports.countries(session)
-    if wants_csv(request, format_):
-        return csv_page(request, exports.COUNTRIES, exports.rendered(rows), None)
-    response.headers.update(VARY)
-    return Page[CountryOut](data=rows, meta=Meta(total=len(rows), limit=len(rows), next=None))
+    return page_answer(request, response, format_, exports.COUNTRIES, rows)
 
 
 @router.get("/{code}", response_model=CountryDetail, responses=problem_responses(304, 404))

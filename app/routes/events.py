@@ -9,10 +9,16 @@ from app import exports
 from app.db.runner import database_of
 from app.db.session import SessionDep
 from app.presenters.evidence import events as present_events
-from app.problems import invalid_parameter, problem_responses
+from app.problems import invalid_parameter
 from app.queries.events import Timeline, events_page
 from app.routes.cursors import page_of, paging
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.formats import (
+    LIST_RESPONSES,
+    csv_stream,
+    page_answer,
+    wants_csv,
+    whole_list,
+)
 from app.routes.params import (
     CountryFilter,
     CursorParam,
@@ -27,9 +33,7 @@ router = APIRouter(prefix="/events", tags=["events"])
 DATE_HELP = "YYYY, YYYY-MM or YYYY-MM-DD"
 
 
-@router.get(
-    "", response_model=Page[EventOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[EventOut], responses=LIST_RESPONSES)
 def list_events(
     request: Request,
     response: Response,
@@ -68,10 +72,8 @@ def list_events(
         rows, limit=limit, key=lambda e: f"{e.date_start.isoformat()}|{e.id}", paging=place
     )
     events = present_events(session, rows)
-    if csv:
-        return csv_page(request, exports.EVENTS, exports.rendered(events), next_cursor)
-    response.headers.update(VARY)
-    return Page[EventOut](data=events, meta=Meta(total=total, limit=limit, next=next_cursor))
+    meta = Meta(total=total, limit=limit, next=next_cursor)
+    return page_answer(request, response, format_, exports.EVENTS, events, meta)
 
 
 def _event_cursor(after: str | None) -> tuple[dt.date, str] | None:

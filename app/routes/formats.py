@@ -7,10 +7,13 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 
-from app.exports import Batches, Chunk, Table, csv_chunks, csv_records, encode_rows
+from app.exports import Batches, Chunk, Table, csv_chunks, csv_records, encode_rows, rendered
 from app.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, accepts_csv
+from app.problems import problem_responses
 from app.routes.params import Format
+from app.schemas import Meta, Page
 
 # Every list answers JSON or CSV for the same URL, by its Accept header: a shared cache must
 # keep them apart.
@@ -24,6 +27,27 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
         "whole list, streamed, unless `limit` or `cursor` is given.",
     }
 }
+
+
+# A list's answers besides its 200: a 304 for a fresh ETag, a 422 for a bad parameter.
+LIST_RESPONSES = {**problem_responses(304, 422), **CSV_RESPONSE}
+
+
+def page_answer(
+    request: Request,
+    response: Response,
+    format_: Format | None,
+    table: Table,
+    data: Sequence[BaseModel],
+    meta: Meta | None = None,
+) -> Page[Any] | Response:
+    """A list page as CSV, if asked for, else as JSON; without `meta`, the page is the whole
+    list."""
+    if wants_csv(request, format_):
+        return csv_page(request, table, rendered(data), meta.next if meta else None)
+    response.headers.update(VARY)
+    meta = meta or Meta(total=len(data), limit=len(data), next=None)
+    return Page[Any](data=list(data), meta=meta)
 
 
 def wants_csv(request: Request, format_: Format | None) -> bool:

@@ -16,10 +16,16 @@ from app.dated import statuses_at
 from app.db.runner import Database, database_of
 from app.kinds import Kind
 from app.presenters.records import documents_of, present, render
-from app.problems import problem_responses
 from app.queries.lists import ListFilter, documents_page, on_date, records_page
 from app.routes.cursors import Paging, page_of
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.formats import (
+    LIST_RESPONSES,
+    VARY,
+    csv_page,
+    csv_stream,
+    wants_csv,
+    whole_list,
+)
 from app.routes.params import ListQuery, query_parameters
 from app.schemas import JSON_MEDIA_TYPE, Meta
 
@@ -50,7 +56,7 @@ def list_route(router: APIRouter, query: type[ListQuery], page: Any) -> Callable
     return router.get(
         "",
         response_model=page,
-        responses={**problem_responses(304, 422), **CSV_RESPONSE},
+        responses=LIST_RESPONSES,
         openapi_extra=query_parameters(query),
     )
 

@@ -10,8 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from app.auth import CuratorDep
+from app.curation.answers import Answer
+from app.curation.audit import Write
 from app.curation.records import create_record, update_record
 from app.db.session import SessionDep
 from app.kinds import Kind
@@ -72,12 +75,10 @@ def add_record_routes(
         body: create,  # type: ignore[valid-type]
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response:
-        return await run_write(
-            request,
-            curator,
-            idempotency_key=idempotency_key,
-            work=lambda session, write: create_record(session, write, kind_name=name, payload=body),
-        )
+        def work(session: Session, write: Write) -> Answer:
+            return create_record(session, write, kind_name=name, payload=body)
+
+        return await run_write(request, curator, idempotency_key, work)
 
     async def update_one(
         request: Request,
@@ -87,19 +88,12 @@ def add_record_routes(
         if_match: IfMatchHeader,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response:
-        return await run_write(
-            request,
-            curator,
-            idempotency_key=idempotency_key,
-            work=lambda session, write: update_record(
-                session,
-                write,
-                kind_name=name,
-                record_id=record_id,
-                payload=body,
-                if_match=if_match,
-            ),
-        )
+        def work(session: Session, write: Write) -> Answer:
+            return update_record(
+                session, write, kind_name=name, record_id=record_id, payload=body, if_match=if_match
+            )
+
+        return await run_write(request, curator, idempotency_key, work)
 
     def revisions(session: SessionDep, record_id: RecordId) -> Page[RevisionOut]:
         found(session, record_id)

@@ -10,10 +10,16 @@ from sqlmodel import Session
 from app import exports
 from app.db.runner import database_of
 from app.db.session import SessionDep
-from app.problems import invalid_parameter, problem_responses
+from app.problems import invalid_parameter
 from app.queries import search as search_queries
 from app.routes.cursors import paging
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
+from app.routes.formats import (
+    LIST_RESPONSES,
+    csv_stream,
+    page_answer,
+    wants_csv,
+    whole_list,
+)
 from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import Meta, Page, SearchHit
 
@@ -64,9 +70,7 @@ def _all_hits(engine: Engine, terms: list[str]) -> exports.Batches:
     return exports.in_batches(engine, fetch)
 
 
-@router.get(
-    "", response_model=Page[SearchHit], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[SearchHit], responses=LIST_RESPONSES)
 def search(
     request: Request,
     response: Response,
@@ -101,7 +105,5 @@ def search(
     end = offset + len(rows)
     hits = [_hit(row) for row in rows]
     next_cursor = place.cursor(str(end)) if end < total else None
-    if csv:
-        return csv_page(request, exports.SEARCH, exports.rendered(hits), next_cursor)
-    response.headers.update(VARY)
-    return Page[SearchHit](data=hits, meta=Meta(total=total, limit=limit, next=next_cursor))
+    meta = Meta(total=total, limit=limit, next=next_cursor)
+    return page_answer(request, response, format_, exports.SEARCH, hits, meta)

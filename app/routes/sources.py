@@ -1,5 +1,6 @@
 """The articles, their sentences, and what cites each sentence."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -13,11 +14,11 @@ from app.presenters import sources as source_answers
 from app.problems import not_found, problem_responses
 from app.queries import sources as stored
 from app.queries.provenance import citations_of_sentences
-from app.routes.formats import CSV_RESPONSE, VARY, csv_page, wants_csv
+from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.lists import detail_response
 from app.routes.params import FormatParam
 from app.routes.writing import IdempotencyKeyHeader, run_write
-from app.schemas import Meta, Page, SentenceOut, SourceDetail, SourceOut
+from app.schemas import Page, SentenceOut, SourceDetail, SourceOut
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -26,18 +27,13 @@ FileParam = Annotated[
 ]
 
 
-@router.get(
-    "", response_model=Page[SourceOut], responses={**problem_responses(304, 422), **CSV_RESPONSE}
-)
+@router.get("", response_model=Page[SourceOut], responses=LIST_RESPONSES)
 def list_sources(
     request: Request, response: Response, session: SessionDep, format_: FormatParam = None
 ) -> Page[SourceOut] | Response:
     """The articles the records cite, with title, publisher and (inferred) date."""
     rows = exports.sources(session)
-    if wants_csv(request, format_):
-        return csv_page(request, exports.SOURCES, exports.rendered(rows), None)
-    response.headers.update(VARY)
-    return Page[SourceOut](data=rows, meta=Meta(total=len(rows), limit=len(rows), next=None))
+    return page_answer(request, response, format_, exports.SOURCES, rows)
 
 
 @router.get("/{file}", response_model=SourceDetail, responses=problem_responses(304, 404))
@@ -80,8 +76,5 @@ async def add_source(
 ) -> Response:
     """Store an article (curators only) verbatim with its sha256, split into sentences."""
     return await run_write(
-        request,
-        curator,
-        idempotency_key=idempotency_key,
-        work=lambda session, write: source_writes.add_source(session, write, article=body),
+        request, curator, idempotency_key, partial(source_writes.add_source, article=body)
     )

@@ -79,7 +79,6 @@ IfMatchHeader = Annotated[str | None, Depends(_if_match)]
 async def run_write(
     request: Request,
     curator: str,
-    *,
     idempotency_key: str | None,
     work: Callable[[Session, Write], Answer],
 ) -> Response:
