@@ -116,8 +116,6 @@ class Tally:
 class Kind:
     """One kind of record: what every layer needs to know of it that its models don't say."""
 
-    name: str  # the record type: its table's name, in citations, events, audit and URLs' types
-    path: str  # /v1/<path>
     model: Any
     out: type[BaseModel]  # as lists serve it
     detail: type[BaseModel]  # as its detail endpoint serves it
@@ -134,8 +132,6 @@ class Kind:
     # The date field a change to a status dates (`None` for any other status): a new status
     # sets `<field>`, `<field>_inferred` and `<field>_note` where the model has them.
     status_dates: dict[str | None, str] = field(default_factory=dict)
-    # Partial-date columns, each followed by a `<column>_start` date.
-    dated: tuple[str, ...] = ()
     # Columns derived from others when a write sets them.
     derived: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     # The countries an event about the record is filed under: a column, or a `Listed` name.
@@ -147,6 +143,22 @@ class Kind:
     # Whether a list `as_of` a date the sources say nothing of lists the record as `unknown`
     # (a checkpoint was there) or leaves it out (a measure did not exist yet).
     listed_when_unknown: bool = True
+
+    @property
+    def name(self) -> str:
+        """The record type: its table's name, in citations, events, audit and search."""
+        return str(self.model.__tablename__)
+
+    @property
+    def path(self) -> str:
+        """Where its records are: /v1/<path>."""
+        return f"{self.name}s"
+
+    @property
+    def dated(self) -> tuple[str, ...]:
+        """Its partial-date columns: each followed by a `<column>_start` date."""
+        fields = self.model.model_fields
+        return tuple(c for c in fields if f"{c}_start" in fields)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -185,11 +197,18 @@ TRAFFIC = Listed("traffic", CrossingTraffic, "crossing_id", "mode")
 RESTRICTION_COUNTRIES = Listed("countries", RestrictionCountry, "restriction_id", "country")
 FORTIFICATION_COUNTRIES = Listed("countries", FortificationCountry, "fortification_id", "country")
 
+
+def _filters(*columns: str, **others: Filter) -> dict[str, Filter]:
+    """A kind's list filters: each of `columns` by its value, and `others`."""
+    return {column: Filter(column) for column in columns} | others
+
+
+# Words of a summary, any case.
+WORDS = Filter("summary", match="words")
+
 # A crossing's `country` is its NATO side and `neighbour` RU or BY, so the side a code is on is
 # known from its role: `country_as_neighbour` is a neighbour's code (`app.queries.lists`).
 CROSSING = Kind(
-    name="crossing",
-    path="crossings",
     model=Crossing,
     out=CrossingOut,
     detail=CrossingDetail,
@@ -197,14 +216,14 @@ CROSSING = Kind(
     id_example="storskog",
     title="name",
     listed=(ALIASES, TRAFFIC),
-    filters={
-        "country": Filter("country"),
-        "country_as_neighbour": Filter("neighbour"),
-        "neighbour": Filter("neighbour"),
-        "status": Filter("status"),
-        "traffic": Filter("mode", TRAFFIC),
-        "q_key": Filter("alias_key", NAME_KEYS, match="folded"),
-    },
+    filters=_filters(
+        "country",
+        "neighbour",
+        "status",
+        country_as_neighbour=Filter("neighbour"),
+        traffic=Filter("mode", TRAFFIC),
+        q_key=Filter("alias_key", NAME_KEYS, match="folded"),
+    ),
     event_kinds={
         "closed": "closure",
         "open": "opening",
@@ -213,14 +232,11 @@ CROSSING = Kind(
     },
     status=DatedStatus("status_since"),
     status_dates={None: "status_since"},
-    dated=("status_since",),
     derived={"border_id": lambda row: f"{row.country}-{row.neighbour}"},
     countries="country",
     tally=Tally(CrossingTally, TRAFFIC, "mode", ("country", "status")),
 )
 RESTRICTION = Kind(
-    name="restriction",
-    path="restrictions",
     model=Restriction,
     out=RestrictionOut,
     detail=RestrictionDetail,
@@ -228,12 +244,7 @@ RESTRICTION = Kind(
     id_example="no-russian-plated-cars-ban",
     title="summary",
     listed=(RESTRICTION_COUNTRIES,),
-    filters={
-        "country": Filter("country", RESTRICTION_COUNTRIES),
-        "kind": Filter("kind"),
-        "status": Filter("status"),
-        "q": Filter("summary", match="words"),
-    },
+    filters=_filters("kind", "status", country=Filter("country", RESTRICTION_COUNTRIES), q=WORDS),
     event_kinds={
         "in_force": "ban",
         "lifted": "withdrawal",
@@ -242,14 +253,11 @@ RESTRICTION = Kind(
     },
     status=DatedStatus("since"),
     status_dates={"lifted": "until", None: "since"},
-    dated=("since", "until"),
     lapses=("until", "in_force", "lifted"),
     listed_when_unknown=False,
     tally=Tally(RestrictionTally, RESTRICTION_COUNTRIES, "country", ("kind", "status")),
 )
 FORTIFICATION = Kind(
-    name="fortification",
-    path="fortifications",
     model=Fortification,
     out=FortificationOut,
     detail=FortificationDetail,
@@ -257,13 +265,13 @@ FORTIFICATION = Kind(
     id_example="fi-border-fence",
     title="summary",
     listed=(FORTIFICATION_COUNTRIES,),
-    filters={
-        "country": Filter("country", FORTIFICATION_COUNTRIES),
-        "country_as_neighbour": Filter("neighbour"),
-        "kind": Filter("kind"),
-        "status": Filter("status"),
-        "q": Filter("summary", match="words"),
-    },
+    filters=_filters(
+        "kind",
+        "status",
+        country=Filter("country", FORTIFICATION_COUNTRIES),
+        country_as_neighbour=Filter("neighbour"),
+        q=WORDS,
+    ),
     event_kinds={
         "completed": "completion",
         "under_construction": "decision",

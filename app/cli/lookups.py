@@ -79,6 +79,12 @@ def _lookup(
         show(response.json())
 
 
+def _query(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A lookup's options (its `locals()`) as the query of its endpoint: each option but
+    --json is the query parameter of the same name."""
+    return {name: value for name, value in options.items() if name != "as_json"}
+
+
 async def _get(path: str, params: Mapping[str, Any]) -> httpx.Response:
     from app.main import create_app
 
@@ -100,16 +106,7 @@ def crossings_command(
     as_json: JsonOption = False,
 ) -> None:
     """Border checkpoints: status, since when, traffic (GET /v1/crossings)."""
-    params = {
-        "country": country,
-        "neighbour": neighbour,
-        "status": status,
-        "traffic": traffic,
-        "q": q,
-        "as_of": as_of,
-        "limit": limit,
-    }
-    _lookup("/v1/crossings", params, as_json=as_json, show=show_crossings)
+    _lookup("/v1/crossings", _query(locals()), as_json=as_json, show=show_crossings)
 
 
 @commands.command("restrictions")
@@ -123,15 +120,7 @@ def restrictions_command(
     as_json: JsonOption = False,
 ) -> None:
     """Measures on people, vehicles, goods, visas and transit (GET /v1/restrictions)."""
-    params = {
-        "country": country,
-        "kind": kind,
-        "status": status,
-        "q": q,
-        "as_of": as_of,
-        "limit": limit,
-    }
-    _lookup("/v1/restrictions", params, as_json=as_json, show=show_restrictions)
+    _lookup("/v1/restrictions", _query(locals()), as_json=as_json, show=show_restrictions)
 
 
 @commands.command("fortifications")
@@ -144,8 +133,7 @@ def fortifications_command(
     as_json: JsonOption = False,
 ) -> None:
     """Fences, bunkers, minefields and surveillance projects (GET /v1/fortifications)."""
-    params = {"country": country, "kind": kind, "status": status, "q": q, "limit": limit}
-    _lookup("/v1/fortifications", params, as_json=as_json, show=show_fortifications)
+    _lookup("/v1/fortifications", _query(locals()), as_json=as_json, show=show_fortifications)
 
 
 @commands.command("borders")

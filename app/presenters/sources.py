@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from app.models import Citation, Sentence, Source
+from app.presenters.evidence import fields_of
 from app.queries.provenance import citations_of_sentences
 from app.queries.sources import sentences_of
 from app.schemas import (
@@ -31,15 +32,5 @@ def source_detail(session: Session, source: Source) -> SourceDetail:
 
 
 def sentence(row: Sentence, citations: Sequence[Citation]) -> SentenceOut:
-    return SentenceOut(
-        source_file=row.source_file,
-        sentence_index=row.sentence_index,
-        kind=row.kind,
-        text=row.text,
-        char_start=row.char_start,
-        char_end=row.char_end,
-        cited_by=[
-            CitedBy(record_type=c.record_type, record_id=c.record_id, quote=c.quote)
-            for c in citations
-        ],
-    )
+    cited_by = [CitedBy.model_validate(c, from_attributes=True) for c in citations]
+    return SentenceOut.model_validate(fields_of(row, SentenceOut) | {"cited_by": cited_by})

@@ -14,6 +14,7 @@ from app.db.runner import database_of
 from app.db.session import SessionDep
 from app.models import AuditEntry
 from app.payloads import NO_NUL
+from app.presenters.evidence import fields_of
 from app.problems import invalid_parameter, problem_responses
 from app.queries.audit import audit_before, audit_page
 from app.routes.cursors import paging
@@ -33,18 +34,10 @@ MAX_AUDIT_ID = 2**31 - 1
 
 
 def _entry(e: AuditEntry) -> AuditEntryOut:
-    return AuditEntryOut(
-        id=e.id or 0,
-        at=e.at.isoformat(),
-        curator=e.curator,
-        method=e.method,
-        path=e.path,
-        action=e.action,
-        record_type=e.record_type,
-        record_id=e.record_id,
-        before=json.loads(e.before) if e.before else None,
-        after=json.loads(e.after) if e.after else None,
-    )
+    # The record as it was served before and after the write.
+    before, after = (json.loads(state) if state else None for state in (e.before, e.after))
+    own = {"id": e.id or 0, "at": e.at.isoformat(), "before": before, "after": after}
+    return AuditEntryOut.model_validate(fields_of(e, AuditEntryOut) | own)
 
 
 def _all_entries(
