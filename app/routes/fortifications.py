@@ -18,7 +18,6 @@ from app.schemas import (
     FortificationKind,
     FortificationOut,
     FortificationStatus,
-    Meta,
     Page,
 )
 
@@ -54,11 +53,8 @@ async def list_fortifications(
         q=params.q,
     )
 
-    def meta(total: int, next_cursor: str | None) -> Meta:
-        return Meta(total=total, limit=params.limit, next=next_cursor)
-
     asked = ListRequest(FORTIFICATION, list_filter, place, params, exports.FORTIFICATIONS)
-    return await list_answer(request, asked, meta)
+    return await list_answer(request, asked)
 
 
 add_record_routes(

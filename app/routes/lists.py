@@ -27,7 +27,7 @@ from app.routes.formats import (
     whole_list,
 )
 from app.routes.params import ListQuery, query_parameters
-from app.schemas import JSON_MEDIA_TYPE, Meta
+from app.schemas import JSON_MEDIA_TYPE, DatedMeta, Meta
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +49,14 @@ class ListRequest:
     def limit(self) -> int:
         return self.params.limit
 
+    def meta(self, total: int, next_cursor: str | None) -> Meta:
+        """A page's meta: its total, size and next cursor, and the date asked for where the
+        kind's status is dated."""
+        if self.kind.status is None:
+            return Meta(total=total, limit=self.limit, next=next_cursor)
+        as_of = self.as_of.isoformat() if self.as_of else None
+        return DatedMeta(total=total, limit=self.limit, next=next_cursor, as_of=as_of)
+
 
 def list_route(router: APIRouter, query: type[ListQuery], page: Any) -> Callable[[F], F]:
     """Register a kind's list (GET ""): its query parameters documented from `query`, its
@@ -62,9 +70,13 @@ def list_route(router: APIRouter, query: type[ListQuery], page: Any) -> Callable
 
 
 async def list_answer(
-    request: Request, asked: ListRequest, meta: Callable[[int, str | None], Meta]
+    request: Request,
+    asked: ListRequest,
+    meta: Callable[[int, str | None], Meta] | None = None,
 ) -> Response:
-    """The list's answer; `meta(total, next_cursor)` builds its meta."""
+    """The list's answer; `meta(total, next_cursor)` builds its meta (by default, the date
+    asked for is in the meta of a kind with a dated status)."""
+    meta = meta or asked.meta
     database = database_of(request)
     csv = wants_csv(request, asked.params.format)
     listed = asked.filters if asked.as_of is None else listed_on(asked)

@@ -20,7 +20,7 @@ from app.routes.params import (
 )
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code
-from app.schemas import DatedMeta, RestrictionKind, RestrictionsPage, RestrictionStatus
+from app.schemas import RestrictionKind, RestrictionsPage, RestrictionStatus
 
 router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 
@@ -52,14 +52,6 @@ async def list_restrictions(
         q=params.q,
     )
 
-    def meta(total: int, next_cursor: str | None) -> DatedMeta:
-        return DatedMeta(
-            total=total,
-            limit=params.limit,
-            next=next_cursor,
-            as_of=as_of.isoformat() if as_of else None,
-        )
-
     asked = ListRequest(
         RESTRICTION,
         list_filter,
@@ -69,7 +61,7 @@ async def list_restrictions(
         as_of=as_of,
         status=params.status,
     )
-    return await list_answer(request, asked, meta)
+    return await list_answer(request, asked)
 
 
 add_record_routes(

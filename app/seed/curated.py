@@ -4,28 +4,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import (
-    Citation,
-    Crossing,
-    CrossingAlias,
-    CrossingTraffic,
-    Event,
-    EventCountry,
-    Fortification,
-    FortificationCountry,
-    Restriction,
-    RestrictionCountry,
-    SearchDocument,
-    Sentence,
-    Source,
-)
+from app.kinds import BY_MODEL, KINDS, Kind, Listed
+from app.models import Citation, Event, EventCountry, SearchDocument, Sentence, Source
 from app.queries.provenance import citations_with_sentences
 from app.queries.sources import sentences_of
 from app.queries.store import curated_records, curated_sources, event_subjects
 from app.seed.dataset import Dataset, RecordsError
 
 RecordKey = tuple[str, str]
-CURATABLE = ("crossing", "restriction", "fortification")
+CURATABLE = tuple(KINDS)
+# The link tables of each kind's listed values: a row of one belongs to its record.
+LISTED: dict[Any, tuple[Kind, Listed]] = {
+    listed.model: (kind, listed) for kind in KINDS.values() for listed in kind.listed
+}
 
 
 class CuratedRows:
@@ -48,14 +39,11 @@ class CuratedRows:
             return [("source", row.file)]
         if isinstance(row, Sentence):
             return [("source", row.source_file)]
-        if isinstance(row, Crossing | Restriction | Fortification):
-            return [(str(row.__tablename__), row.id)]
-        if isinstance(row, CrossingAlias | CrossingTraffic):
-            return [("crossing", row.crossing_id)]
-        if isinstance(row, RestrictionCountry):
-            return [("restriction", row.restriction_id)]
-        if isinstance(row, FortificationCountry):
-            return [("fortification", row.fortification_id)]
+        if (kind := BY_MODEL.get(type(row))) is not None:
+            return [(kind.name, row.id)]
+        if (listing := LISTED.get(type(row))) is not None:
+            kind, listed = listing
+            return [(kind.name, getattr(row, listed.key))]
         if isinstance(row, Event):
             subject = self._of(row.subject_type or "", row.subject_id or "")
             return self._event(row.id) + subject
