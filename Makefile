@@ -7,7 +7,7 @@ PORT ?= 8000
 # What ruff lints and formats; mypy checks app and tests (and reads bench through the tests).
 SOURCES := app tests migrations bench
 
-.PHONY: run test lint format install install-dev migrate seed verify clean bench bench-load wrk openapi
+.PHONY: run test check lint format install install-dev migrate seed verify clean bench bench-load wrk openapi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ test: install-dev
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy app tests
 	$(BIN)/pytest
+
+## make check: the same lint and type checks, and the tests not marked fault, load or slow
+## (under two minutes). tests/test_fuzz.py is all slow, and Schemathesis builds its cases while
+## collecting, run or not, so it is not collected, and neither plugin it needs is loaded.
+check: install-dev
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy app tests
+	$(BIN)/pytest -m "not fault and not load and not slow" --ignore=tests/test_fuzz.py \
+		-p no:schemathesis -p no:hypothesispytest
 
 lint: install-dev
 	$(BIN)/ruff check $(SOURCES)

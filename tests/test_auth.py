@@ -190,6 +190,7 @@ def test_writes_are_rate_limited_per_curator(seeded_fresh_engine: Engine) -> Non
     assert client.get("/v1/audit", headers=auth()).status_code == 200
 
 
+@pytest.mark.slow
 def test_writes_start_no_thread_for_their_rate_limit(
     seeded_fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

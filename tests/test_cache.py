@@ -211,6 +211,7 @@ def reopen_vientuli(records: Records) -> None:
     record(records, "crossings", "vientuli")["status"] = "open"
 
 
+@pytest.mark.slow
 def test_a_change_by_another_process_shows_within_a_second_and_never_goes_stale(
     watched: tuple[TestClient, Engine, Callable[[], None]], seed_copy: Path
 ) -> None:
@@ -235,6 +236,7 @@ def test_a_change_by_another_process_shows_within_a_second_and_never_goes_stale(
     assert old.status_code == 200
 
 
+@pytest.mark.slow
 def test_the_worker_that_reads_the_new_version_drops_every_cached_answer(
     watched: tuple[TestClient, Engine, Callable[[], None]], seed_copy: Path
 ) -> None:
@@ -288,6 +290,7 @@ def test_an_answer_marked_private_is_passed_on_and_never_kept() -> None:
     assert store.entries == {}
 
 
+@pytest.mark.slow
 def test_a_curators_write_in_one_worker_shows_in_another(seeded_fresh_engine: Engine) -> None:
     url = str(seeded_fresh_engine.url)
     other = create_app(Settings(database_url=url, data_version_poll_seconds=3600))
@@ -523,6 +526,7 @@ def test_requests_waiting_on_an_error_each_get_an_answer_of_their_own() -> None:
     assert store.entries == {}
 
 
+@pytest.mark.slow
 def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_does(
     seeded_fresh_engine: Engine,
 ) -> None:

@@ -44,6 +44,7 @@ def media_type(response: httpx.Response) -> str:
     return response.headers["content-type"].partition(";")[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("prefix", "lines"),
     [("/v1", [CSV, JSON]), ("", [JSON, CSV])],
@@ -116,6 +117,7 @@ def test_a_flood_of_distinct_request_targets_leaves_the_memory_bounded(service: 
     assert after - before < FLOOD_RSS_GROWTH_BOUND
 
 
+@pytest.mark.slow
 def test_long_accept_headers_are_ranked_but_not_remembered() -> None:
     # 300 distinct 4 kB headers, each made afresh as a request's would be: remembered, they
     # would hold over a megabyte.

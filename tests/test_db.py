@@ -149,6 +149,7 @@ def test_a_write_that_gets_no_turn_in_time_is_refused_as_busy_and_changes_nothin
         assert conn.execute(text(version)).scalar_one() == before + 1, "a's write alone"
 
 
+@pytest.mark.slow
 def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interval(
     fresh_engine: Engine,
 ) -> None:
@@ -166,6 +167,7 @@ def test_serving_sizes_the_threads_for_the_store_and_restores_the_switch_interva
         assert sys.getswitchinterval() == pytest.approx(before)
 
 
+@pytest.mark.slow
 def test_serving_keeps_what_start_up_made_out_of_the_collector_until_shutdown(
     fresh_engine: Engine,
 ) -> None:

@@ -268,6 +268,7 @@ def history_dates(engine: Engine) -> list[dt.date]:
     return sorted(days | {dt.date(1900, 1, 1), dt.date(2100, 1, 1)})
 
 
+@pytest.mark.slow
 def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date(
     uncached_client: TestClient, seeded_engine: Engine
 ) -> None:

@@ -31,6 +31,8 @@ from tests.conftest import SEED_DIR, Databases, writable_settings
 from tests.test_main import openapi_schema
 from tests.writes import auth
 
+pytestmark = pytest.mark.slow
+
 # Per operation and phase; the whole run takes well under a minute per backend.
 MAX_EXAMPLES = 30
 

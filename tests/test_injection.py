@@ -104,6 +104,7 @@ def assert_safe(status: int, headers: dict[str, str], body: bytes) -> None:
     assert b"Traceback" not in body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "location", "name"), parameters(), ids=[f"{p} {n}" for p, _, n in parameters()]
 )
@@ -281,6 +282,7 @@ def sentences_per_source(engine: Engine) -> dict[str, int]:
         return {str(file): int(n) for file, n in rows}
 
 
+@pytest.mark.slow
 def test_injection_strings_round_trip_byte_identical_through_the_write_api(
     writer: TestClient, seeded_fresh_engine: Engine, backend: str
 ) -> None:
@@ -405,6 +407,7 @@ def test_injection_strings_round_trip_byte_identical_through_the_write_api(
             assert titles[(record_type, record_id)] == title
 
 
+@pytest.mark.slow
 def test_a_patch_keeps_each_injected_value_exactly_in_the_revision_history(
     writer: TestClient, seeded_fresh_engine: Engine, backend: str
 ) -> None:

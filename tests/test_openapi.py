@@ -104,6 +104,7 @@ def _module(name: str) -> Any:
     return importlib.import_module(f"{CLIENT_PACKAGE}.{name}")
 
 
+@pytest.mark.slow
 def test_generated_client_lists_latvias_crossings_with_provenance(api: Any) -> None:
     list_crossings = _module("api.crossings.list_crossings")
 
@@ -117,6 +118,7 @@ def test_generated_client_lists_latvias_crossings_with_provenance(api: Any) -> N
             assert cited.sentence[cited.quote_start - cited.char_start :].startswith(cited.quote)
 
 
+@pytest.mark.slow
 def test_generated_client_reads_the_as_of_answer(api: Any) -> None:
     list_crossings = _module("api.crossings.list_crossings")
 
@@ -126,6 +128,7 @@ def test_generated_client_reads_the_as_of_answer(api: Any) -> None:
     assert page.meta.as_of == "2023-11-30"
 
 
+@pytest.mark.slow
 def test_generated_client_fetches_the_facts_of_the_norway_russia_border(api: Any) -> None:
     get_border = _module("api.borders.get_border")
 
@@ -140,6 +143,7 @@ def test_generated_client_fetches_the_facts_of_the_norway_russia_border(api: Any
     assert [c.id for c in border.crossings] == ["storskog"]
 
 
+@pytest.mark.slow
 def test_generated_client_gets_problems_as_problem_objects(api: Any) -> None:
     get_border = _module("api.borders.get_border")
     list_crossings = _module("api.crossings.list_crossings")

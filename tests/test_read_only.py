@@ -17,6 +17,8 @@ from tests.routes.checks import assert_problem
 from tests.server import Service, curated, seeded_sqlite, wait_for
 from tests.writes import auth, new_crossing
 
+pytestmark = pytest.mark.slow
+
 # Capabilities a root process is left without, so that file modes bind it as any user.
 NO_DAC_OVERRIDE = ("--bounding-set", "-dac_override", "--inh-caps", "-dac_override")
 

@@ -168,6 +168,7 @@ def drop_chrome_of_002(records: Records) -> None:
     del records["sources"]["002_6d3e1f3cc5a138b6.txt"]["chrome"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edit", [add_chrome_to_003, drop_chrome_of_002])
 def test_reseeding_after_a_chrome_change_resplits_and_stays_idempotent(
     fresh_engine: Engine, seed_copy: Path, edit: Callable[[Records], None]

@@ -67,6 +67,7 @@ def closed_by_server(connection: socket.socket) -> bool:
 # --- forwarded headers and the failed-authentication limit -----------------------------------
 
 
+@pytest.mark.slow
 def test_forged_forwarded_addresses_do_not_dodge_the_failure_limit(service: Service) -> None:
     url = f"{service.base_url}/v1/audit"
     answers = [
@@ -80,6 +81,7 @@ def test_forged_forwarded_addresses_do_not_dodge_the_failure_limit(service: Serv
     assert "127.0.0.1" in service.log()
 
 
+@pytest.mark.slow
 def test_a_valid_token_gets_through_after_failures_from_its_address(service: Service) -> None:
     url = f"{service.base_url}/v1/audit"
     failures = [httpx.get(url, headers=WRONG, timeout=30).status_code for _ in range(10)]
@@ -92,6 +94,7 @@ def test_a_valid_token_gets_through_after_failures_from_its_address(service: Ser
     assert wrong.status_code == 429
 
 
+@pytest.mark.slow
 def test_a_configured_proxy_is_believed(store: Path, tmp_path: Path) -> None:
     log = tmp_path / "service.log"
     with shipped(store, log, FORWARDED_ALLOW_IPS="127.0.0.1") as service:
@@ -106,6 +109,7 @@ def test_a_configured_proxy_is_believed(store: Path, tmp_path: Path) -> None:
 # --- slow clients ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_connection_that_never_finishes_its_headers_is_closed(shared: Service) -> None:
     with connect(shared) as partial, connect(shared) as silent:
         partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: ")
@@ -116,6 +120,7 @@ def test_a_connection_that_never_finishes_its_headers_is_closed(shared: Service)
     assert httpx.get(f"{shared.base_url}/healthz", timeout=30).status_code == 200
 
 
+@pytest.mark.slow
 def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Service) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 10_000
     deadline = time.monotonic() + HEADER_TIMEOUT + SLACK
@@ -134,6 +139,7 @@ def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Service) -> None:
         assert closed or closed_by_server(trickle)
 
 
+@pytest.mark.slow
 def test_a_keep_alive_connection_may_wait_between_requests(shared: Service) -> None:
     """Between requests uvicorn's keep-alive timeout (5 s) applies, not the header timeout."""
     with httpx.Client(base_url=shared.base_url, timeout=30) as client:
@@ -146,6 +152,7 @@ def test_a_keep_alive_connection_may_wait_between_requests(shared: Service) -> N
     assert first.status_code == second.status_code == 200
 
 
+@pytest.mark.slow
 def test_connections_past_the_limit_are_refused(store: Path, tmp_path: Path) -> None:
     # Idle connections that the header timeout leaves open for the length of the test.
     env = {"LIMIT_CONCURRENCY": "3", "HEADER_TIMEOUT_SECONDS": "600"}
@@ -164,6 +171,7 @@ def test_connections_past_the_limit_are_refused(store: Path, tmp_path: Path) -> 
 # --- requests uvicorn can't parse ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "request_bytes",
     [
@@ -188,6 +196,7 @@ def test_uvicorns_own_400_carries_the_security_headers(
     assert "cache-control: no-store" in head
 
 
+@pytest.mark.slow
 def test_a_flood_of_malformed_requests_leaves_a_line_or_two_in_the_log(service: Service) -> None:
     for _ in range(200):
         with connect(service) as connection:
@@ -199,6 +208,7 @@ def test_a_flood_of_malformed_requests_leaves_a_line_or_two_in_the_log(service: 
     assert httpx.get(f"{service.base_url}/healthz", timeout=30).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "path", "headers", "body"),
     [

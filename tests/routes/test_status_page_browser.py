@@ -35,6 +35,8 @@ from app.seed import seed
 from tests.conftest import SEED_DIR, Databases
 from tests.records_file import Records, edit_records
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
