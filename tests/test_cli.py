@@ -228,6 +228,7 @@ def lookups(seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 SENTENCE_49 = "/v1/sources/001_2d175952eb0183b5.txt/sentences/49"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "path"),
     [

@@ -235,6 +235,7 @@ def crossing_with_aliases(aliases: str) -> bytes:
 TOO_DEEP = [MAX_JSON_DEPTH + 1, 500, 900, 960, 1000, 100_000]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", TOO_DEEP)
 @pytest.mark.parametrize(
     ("method", "path", "headers"),
