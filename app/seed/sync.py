@@ -62,7 +62,7 @@ def _key_columns(model: type[SQLModel]) -> tuple[str, ...]:
 
 def _columns(model: type[SQLModel]) -> list[str]:
     """The columns the records file sets. Not a search document's id (a surrogate the database
-    assigns; its key is (type, id)), nor a stored document (derived, see app.documents)."""
+    assigns; its key is (type, id)), nor a stored document (derived, see app.derived)."""
     skip = {"id"} if model is SearchDocument else {"doc"}
     return [attr.key for attr in inspect(model).column_attrs if attr.key not in skip]
 
