@@ -82,7 +82,7 @@ DISTURBED = "⚠"
 
 @dataclass(frozen=True)
 class ListQuery:
-    """A filtered list: its URL and the conditions app.queries builds for it."""
+    """A filtered list: its URL and the conditions app.queries.lists builds for it."""
 
     key: str
     label: str
@@ -408,7 +408,7 @@ def generate(database: Database, fk_checks: str) -> dict[str, Any]:
 
 
 def list_queries(item: ListQuery) -> tuple[Select[Any], Select[Any]]:
-    """The page and count queries app.queries.documents_page runs for this list."""
+    """The page and count queries app.queries.lists.documents_page runs for this list."""
     list_filter = item.list_filter()
     values = {**list_filter.values, "limit": PAGE + 1}
     page = lists.documents_query(list_filter, after=False).params(**values)
@@ -984,7 +984,7 @@ def render(report: Report) -> str:
         "### Query plans",
         "",
         f"The main list, `{MAIN_LIST.path}`: the page query and the count query "
-        "`app.queries.documents_page` runs, as `EXPLAIN QUERY PLAN` (SQLite) and "
+        "`app.queries.lists.documents_page` runs, as `EXPLAIN QUERY PLAN` (SQLite) and "
         "`EXPLAIN ANALYZE` (PostgreSQL, with its actual times).",
         "",
     ]
