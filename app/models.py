@@ -210,9 +210,9 @@ class EventCountry(SQLModel, table=True):
 class CrossingTally(SQLModel, table=True):
     """Crossings per border side, status and traffic mode (mode '' counts every crossing).
 
-    Derived from the crossings by `app.derived.tallies.refresh_tallies`, in every write's transaction
-    (for the groups the write touched), so a list's total is a sum over a few rows instead of a
-    count over every match.
+    Derived from the crossings by `app.derived.tallies.refresh_tallies`, in every write's
+    transaction (for the groups the write touched), so a list's total is a sum over a few rows
+    instead of a count over every match.
     """
 
     __tablename__ = "crossing_tally"
@@ -242,10 +242,10 @@ class StatusPeriod(SQLModel, table=True):
     """A span of dates, `valid_from` up to but not including `valid_until`, over which a crossing
     or restriction is listed with one status when a list asks `as_of` a date in it.
 
-    Derived from the record's dated events by `app.derived.periods.refresh_periods`, in every write's
-    transaction, so that `as_of` with a status filter reads an index instead of each matching
-    record's history. A crossing has periods for all dates (`unknown` where the sources say
-    nothing); a restriction none for the dates before it existed, when it is not listed.
+    Derived from the record's dated events by `app.derived.periods.refresh_periods`, in every
+    write's transaction, so that `as_of` with a status filter reads an index instead of each
+    matching record's history. A crossing has periods for all dates (`unknown` where the sources
+    say nothing); a restriction none for the dates before it existed, when it is not listed.
     """
 
     __tablename__ = "status_period"

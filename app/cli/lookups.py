@@ -6,7 +6,7 @@ endpoint sends for the same filters, and without it the answer is a table (`app.
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
@@ -32,8 +32,6 @@ from app.schemas import (
     RestrictionStatus,
     Traffic,
 )
-
-T = TypeVar("T")
 
 commands = typer.Typer()
 

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -12,8 +12,6 @@ from app.cli.store import migrate_command, seed_store
 from app.config import get_settings
 from app.db.migrations import alembic_config
 from app.server import APP, uvicorn_options
-
-T = TypeVar("T")
 
 commands = typer.Typer()
 

@@ -14,8 +14,6 @@ from fastapi.routing import APIRoute
 
 from app.problems import invalid_parameter
 
-T = TypeVar("T")
-
 R = TypeVar("R")
 
 # What a cursor is not bound to: the page size may change from one page to the next, and the
