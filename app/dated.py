@@ -107,8 +107,8 @@ def listed_periods(session: Session, rows: Sequence[Any]) -> dict[str, list[Peri
         points = {change.date_start for change in history}
         points.add(period_start(current.since) or first_attested or dt.date.min)
         lapses = BY_MODEL[type(row)].lapses
-        if lapses is not None and (end := getattr(row, f"{lapses[0]}_start")):
-            points.add(end)
+        if lapses is not None and (ends := getattr(row, f"{lapses[0]}_start")):
+            points.add(ends)
         starts = [dt.date.min, *sorted(points - {dt.date.min})]
         spans: list[Period] = []
         for begin, end in zip(starts, [*starts[1:], dt.date.max], strict=True):
