@@ -1,4 +1,4 @@
-"""Questions about the store as a whole: its data version, its size, what the curators own."""
+"""Questions about the store as a whole: its size, what the curators own, what events are about."""
 
 from typing import Any
 
