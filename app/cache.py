@@ -31,6 +31,7 @@
 HEAD is answered as GET without the body.
 """
 
+import datetime as dt
 import hashlib
 import logging
 import threading
@@ -117,6 +118,7 @@ class DataVersion:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.value: int | None = None
+        self.day: dt.date | None = None
         self.failing = False
         self._listeners: list[Callable[[], object]] = []
         self._lock = threading.Lock()
@@ -149,9 +151,11 @@ class DataVersion:
             log.warning("the data version is readable again")
             self.failing = False
         with self._lock:
-            if self._marks != mark or current == self.value:
+            # A new day may change the answers (their status on today, their staleness).
+            day = dt.datetime.now(dt.UTC).date()
+            if self._marks != mark or (current == self.value and day == self.day):
                 return
-            self.value = current
+            self.value, self.day = current, day
         for listener in self._listeners:
             listener()
 

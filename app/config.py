@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     response_cache_entries: int = Field(10_000, ge=0)
     # How often each worker reads the data version: a change shows everywhere within this.
     data_version_poll_seconds: float = 0.25
+    # An answer whose newest supporting article is older than this many days, on the date it
+    # answers for, is marked `stale`.
+    stale_after_days: int = Field(180, ge=0)
     sqlite_busy_timeout_ms: int = 5000
     # How long a write waits for its turn behind the other writes of its process before it
     # answers 503 busy (it has changed nothing then).

@@ -1,37 +1,70 @@
-"""Records as they stood on a date: each one's status from its history, and the status
-periods a list `as_of` a date filters by (stored by `app.derived.periods`)."""
+"""Records as they stood on a date: each one's status from its history, what it rests on and
+how old that is, and the status periods a list `as_of` a date filters by (stored by
+`app.derived.periods`)."""
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session
 
-from app.dates import period_start
-from app.history import StatusOnDate, status_at
+from app.dates import parse_partial
+from app.history import NO_EVIDENCE, StatusOnDate, period_before, status_at, window
 from app.kinds import BY_MODEL, DATED
 from app.queries.events import status_changes
-from app.queries.provenance import published_dates
+from app.queries.provenance import change_published_dates, published_dates
 
 # (valid_from, valid_until, status): the status from one date up to, not including, another.
 Period = tuple[dt.date, dt.date, str]
 
 
-def attested(published: Sequence[str]) -> dt.date | None:
-    """The earliest publication date among a record's citing articles."""
-    dates = [period_start(value) for value in published]
-    return min((d for d in dates if d is not None), default=None)
+@dataclass
+class Freshness:
+    """When an answer counts as stale: its newest supporting article is older than this many
+    days on the date it answers for (`STALE_AFTER_DAYS`)."""
+
+    days: int = 180
+
+    def stale(self, last_reported: str | None, on: dt.date) -> bool:
+        """Whether support first dated `last_reported` is too old on `on` (no support is)."""
+        if last_reported is None:
+            return True
+        return parse_partial(last_reported)[0] < on - dt.timedelta(days=self.days)
+
+    def restamp(self, doc: str, on: dt.date) -> str:
+        """A stored document (which ends in its `last_reported` and `stale`) with `stale` as
+        of `on`: the documents are built when the data changes, and age without changing."""
+        found = STAMP.search(doc, max(0, len(doc) - 64))
+        if found is None:
+            return doc
+        stale = "true" if self.stale(found.group(2), on) else "false"
+        if found.group(3) == stale:
+            return doc
+        return f"{doc[: found.start(3)]}{stale}}}"
+
+
+# The end of a stored document: `"last_reported":"2026-01","stale":false}`.
+STAMP = re.compile(r'"last_reported":(null|"([0-9-]{4,10})"),"stale":(true|false)}$')
+
+# The service's setting, set by `app.main.create_app`.
+FRESHNESS = Freshness()
+
+
+def today() -> dt.date:
+    """The date answers without `as_of` are for (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def current_status(row: Any) -> StatusOnDate:
-    """A record's (or border's) status now, and since when it holds."""
+    """A record's (or border's) status as its columns say."""
     return DATED[row.__tablename__].of(row)
 
 
-def state_of(row: Any, statuses: dict[str, StatusOnDate | None] | None) -> StatusOnDate:
-    """The record's status now, or on the date `statuses` (from `statuses_at`) is for."""
-    state = current_status(row) if statuses is None else statuses.get(row.id)
-    return state or StatusOnDate("unknown")
+def state_of(row: Any, statuses: dict[str, StatusOnDate | None]) -> StatusOnDate:
+    """The record's status on the date `statuses` (from `statuses_at`) is for."""
+    return statuses.get(row.id) or NO_EVIDENCE
 
 
 def _lapsed(row: Any, state: StatusOnDate | None, as_of: dt.date) -> StatusOnDate | None:
@@ -43,79 +76,100 @@ def _lapsed(row: Any, state: StatusOnDate | None, as_of: dt.date) -> StatusOnDat
     column, status, becomes = kind.lapses
     until = getattr(row, f"{column}_start")
     if state.status == status and until and until <= as_of:
-        return StatusOnDate(becomes, getattr(row, column))
+        return replace(state, status=becomes, since=getattr(row, column), event=None)
     return state
 
 
-def _histories(
-    session: Session, rows: Sequence[Any]
-) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
-    """What `status_at` reads of each record: its dated status changes, and the publication
-    dates of the articles citing it."""
+@dataclass(frozen=True)
+class _Histories:
+    """What `status_at` reads of each record: its dated status changes, the publication
+    dates of the articles citing it, and of those citing each change."""
+
+    changes: dict[str, list[Any]]
+    published: dict[str, list[str]]
+    events_published: dict[str, list[str]]
+
+    def status(self, row: Any, as_of: dt.date) -> StatusOnDate | None:
+        state = status_at(
+            current=current_status(row),
+            changes=self.changes.get(row.id, []),
+            published=self.published.get(row.id, []),
+            events_published=self.events_published,
+            as_of=as_of,
+        )
+        return _lapsed(row, state, as_of)
+
+
+def _histories(session: Session, rows: Sequence[Any]) -> _Histories:
     record_type = rows[0].__tablename__
     ids = [r.id for r in rows]
-    changes = status_changes(session, subject_type=record_type, subject_ids=ids)
-    published = published_dates(session, record_type=record_type, record_ids=ids)
-    return changes, published
+    return _Histories(
+        status_changes(session, subject_type=record_type, subject_ids=ids),
+        published_dates(session, record_type=record_type, record_ids=ids),
+        change_published_dates(session, subject_type=record_type, subject_ids=ids),
+    )
 
 
 def statuses_at(
-    session: Session, rows: Sequence[Any], *, as_of: dt.date
+    session: Session, rows: Sequence[Any], *, as_of: dt.date | None = None
 ) -> dict[str, StatusOnDate | None]:
-    """Each record's status on a date, from its history; None where the sources are silent
-    (or, for a measure, before it existed)."""
+    """Each record's status on a date (today when not given), from its history; None where
+    the sources are silent (or, for a measure, before it existed)."""
     if not rows:
         return {}
-    changes, published = _histories(session, rows)
-    found = {}
-    for row in rows:
-        state = status_at(
-            current=current_status(row),
-            changes=changes.get(row.id, []),
-            attested=attested(published.get(row.id, [])),
-            as_of=as_of,
-        )
-        found[row.id] = _lapsed(row, state, as_of)
-    return found
+    histories = _histories(session, rows)
+    on = as_of or today()
+    return {row.id: histories.status(row, on) for row in rows}
 
 
-def listed_status(row: Any, state: StatusOnDate | None, as_of: dt.date) -> str | None:
-    """The status a list filters a record by on the date, from its history's (`state`): a
+def listed_status(row: Any, state: StatusOnDate | None) -> str | None:
+    """The status a list filters a record by on the date of `state` (from `statuses_at`): a
     crossing the sources say nothing of is `unknown`, a measure not yet in existence is not
     listed (None)."""
-    found = _lapsed(row, state, as_of)
-    if found is not None:
-        return found.status
+    if state is not None:
+        return state.status
     return "unknown" if BY_MODEL[type(row)].listed_when_unknown else None
+
+
+def _turning_points(row: Any, histories: _Histories) -> set[dt.date]:
+    """The dates a record's status on a date may change at: around each window of its
+    history, and its own end date."""
+    points = {dt.date.min}
+    current = current_status(row)
+    published = histories.published.get(row.id, [])
+    dates: list[tuple[str | None, Sequence[str]]] = [(current.since, published)]
+    for change in histories.changes.get(row.id, []):
+        dates.append((change.date, histories.events_published.get(change.id, [])))
+    for date, cited in dates:
+        first, last = window(date, cited)
+        points.update({first, last})
+        if date is not None:
+            points.add(period_before(date))
+    for p in published:
+        points.add(parse_partial(p)[1])
+    lapses = BY_MODEL[type(row)].lapses
+    if lapses is not None and (ends := getattr(row, f"{lapses[0]}_start")):
+        points.add(ends)
+    return {p for p in points if p != dt.date.max}
 
 
 def listed_periods(session: Session, rows: Sequence[Any]) -> dict[str, list[Period]]:
     """Each record's listed status over all dates (`listed_status`), as spans in date order.
 
-    A status on a date only changes at a date its history names (a change, the start of its
-    current status, the record's own end date), so it is read at each of those and holds
-    until the next: the spans answer exactly what `statuses_at` would for any date.
+    A status on a date only changes at a date its history names (a window's first or last
+    day, the period before a change, the record's own end date), so it is read at each of
+    those and holds until the next: the spans answer exactly what `statuses_at` would for any
+    date.
     """
     if not rows:
         return {}
-    changes, published = _histories(session, rows)
+    histories = _histories(session, rows)
     found: dict[str, list[Period]] = {}
     for row in rows:
-        current = current_status(row)
-        history = changes.get(row.id, [])
-        first_attested = attested(published.get(row.id, []))
-        points = {change.date_start for change in history}
-        points.add(period_start(current.since) or first_attested or dt.date.min)
-        lapses = BY_MODEL[type(row)].lapses
-        if lapses is not None and (ends := getattr(row, f"{lapses[0]}_start")):
-            points.add(ends)
-        starts = [dt.date.min, *sorted(points - {dt.date.min})]
+        starts = sorted(_turning_points(row, histories))
         spans: list[Period] = []
         for begin, end in zip(starts, [*starts[1:], dt.date.max], strict=True):
-            state = status_at(
-                current=current, changes=history, attested=first_attested, as_of=begin
-            )
-            status = listed_status(row, state, begin)
+            status = listed_status(row, histories.status(row, begin))
             if status is None:
                 continue
             if spans and spans[-1][1] == begin and spans[-1][2] == status:

@@ -22,7 +22,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.dated import statuses_at
+from app.audit_schemas import AuditEntryOut
+from app.dated import FRESHNESS, statuses_at, today
 from app.db.session import close_quietly
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION, Kind
 from app.models import Border, Country, Event, Fact, Source
@@ -39,7 +40,6 @@ from app.queries.lists import ListFilter, documents_after, record_filter, record
 from app.queries.sources import sources as stored_sources
 from app.queries.store import row_count
 from app.schemas import (
-    AuditEntryOut,
     BorderOut,
     ClaimOut,
     CountryOut,
@@ -114,6 +114,8 @@ def documents(engine: Engine, list_filter: ListFilter) -> Batches:
         docs = [doc for _id, doc in rows if doc is not None]
         if len(docs) < len(rows):
             docs = documents_of(session, list_filter.kind, rows)
+        on = today()
+        docs = [FRESHNESS.restamp(doc, on) for doc in docs]
         return docs, rows[-1][0] if len(rows) == BATCH else None
 
     return in_batches(engine, fetch)
@@ -127,7 +129,8 @@ def as_of(engine: Engine, list_filter: ListFilter, *, date: dt.date) -> Batches:
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
         rows = records_after(session, list_filter=list_filter, after=after, limit=BATCH)
         statuses = statuses_at(session, rows, as_of=date)
-        batch = rendered(present(session, kind, rows, statuses=statuses)) if rows else []
+        outs = present(session, kind, rows, as_of=date, statuses=statuses) if rows else []
+        batch = rendered(outs)
         return batch, rows[-1].id if len(rows) == BATCH else None
 
     return in_batches(engine, fetch)

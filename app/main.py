@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from app.auth import Curators, WriteGuard
 from app.cache import CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
+from app.dated import FRESHNESS
 from app.db.engine import make_engine, make_loop_reader
 from app.db.runner import Database
 from app.derived.version import data_version
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    FRESHNESS.days = settings.stale_after_days
     app.state.engine = engine or make_engine(
         settings.database_url,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,

@@ -36,6 +36,23 @@ EventKind = Literal[
 ]
 
 
+StatusBasis = Literal["reported", "implied", "none"]
+BASIS_HELP = (
+    "What the status rests on, for the date answered: `reported`, a source states it for that "
+    "date or an earlier one with no change since; `implied`, it follows from a dated change "
+    "(the status just before it), named in `status_event`; `none`, no source covers the date "
+    "and the status is `unknown`."
+)
+LAST_REPORTED_HELP = (
+    "The publication date of the newest article supporting the answer, at that article's "
+    "precision (YYYY, YYYY-MM or YYYY-MM-DD); null when nothing supports it."
+)
+STALE_HELP = (
+    "True when `last_reported` is older than STALE_AFTER_DAYS (180 by default) on the date "
+    "answered, or nothing supports the answer."
+)
+
+
 class Provenance(BaseModel):
     """Where a statement comes from: `sentence == article[char_start:char_end]`."""
 
@@ -70,8 +87,11 @@ class BorderStatusNote(BaseModel):
     provenance: list[Provenance]
 
 
+AS_OF_META = "The date the answer is for: `as_of`'s, or today's (UTC)."
+
+
 class CrossingsMeta(Meta):
-    as_of: str | None = None
+    as_of: str = Field(description=AS_OF_META, examples=["2026-12-03"])
     border_statuses: list[BorderStatusNote] = Field(
         default_factory=list,
         description="Border-level statuses of the borders in scope that have no named crossing "
@@ -81,7 +101,7 @@ class CrossingsMeta(Meta):
 
 
 class DatedMeta(Meta):
-    as_of: str | None = None
+    as_of: str = Field(description=AS_OF_META, examples=["2026-12-03"])
 
 
 class Subject(BaseModel):
@@ -154,8 +174,15 @@ class CrossingOut(BaseModel):
     status_since: str | None
     status_since_inferred: bool
     status_since_note: str | None
+    status_basis: StatusBasis = Field(description=BASIS_HELP)
+    status_event: str | None = Field(
+        description="The dated event the status rests on: the change it follows, or the one it "
+        "is implied by; null when it rests on the record's own citations or on nothing."
+    )
     notes: str | None
     provenance: list[Provenance]
+    last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
+    stale: bool = Field(description=STALE_HELP)
 
 
 class CrossingDetail(CrossingOut):
@@ -177,8 +204,15 @@ class RestrictionOut(BaseModel):
     since: str | None
     since_inferred: bool
     since_note: str | None
+    status_basis: StatusBasis = Field(description=BASIS_HELP)
+    status_event: str | None = Field(
+        description="The dated event the status rests on: the change it follows, or the one it "
+        "is implied by; null when it rests on the record's own citations or on nothing."
+    )
     until: str | None
     provenance: list[Provenance]
+    last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
+    stale: bool = Field(description=STALE_HELP)
 
 
 class RestrictionsPage(Page[RestrictionOut]):
@@ -206,6 +240,8 @@ class FortificationOut(BaseModel):
     completion_inferred: bool
     completion_note: str | None
     provenance: list[Provenance]
+    last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
+    stale: bool = Field(description=STALE_HELP)
 
     @model_validator(mode="before")
     @classmethod
@@ -237,11 +273,18 @@ class BorderOut(BaseModel):
     status_since: str | None
     status_since_inferred: bool
     status_since_note: str | None
+    status_basis: StatusBasis = Field(description=BASIS_HELP)
+    status_event: str | None = Field(
+        description="The dated event the status rests on: the change it follows, or the one it "
+        "is implied by; null when it rests on the record's own citations or on nothing."
+    )
     summary: str | None
     crossing_counts: CrossingCounts
     facts: list[FactOut]
     disputed: bool = Field(description="True when any of the border's facts is disputed.")
     provenance: list[Provenance]
+    last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
+    stale: bool = Field(description=STALE_HELP)
 
 
 class EmbeddedList(BaseModel):
@@ -333,27 +376,3 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, object]] | None = None
-
-
-class RevisionOut(BaseModel):
-    """An earlier state of a record, as it was served until a write replaced it."""
-
-    revision: int = Field(description="1 for the oldest state on record.")
-    until: str = Field(description="When a write replaced this state (UTC, ISO 8601).")
-    audit_id: int = Field(description="The audit entry of the write that replaced it.")
-    state: dict[str, Any] = Field(description="The record as served then, with its provenance.")
-
-
-class AuditEntryOut(BaseModel):
-    """One write: who made it, when, to what, and the record before and after."""
-
-    id: int
-    at: str = Field(description="UTC, ISO 8601.")
-    curator: str = Field(description="The name of the token the write was made with.")
-    method: str
-    path: str
-    action: str = Field(description="create | update | ingest")
-    record_type: str = Field(description="crossing | restriction | fortification | source")
-    record_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None

@@ -102,3 +102,25 @@ def test_a_store_migrated_with_its_data_gets_the_status_periods_of_its_records(
     migrate(url)
 
     assert periods() == seeded
+
+
+def test_a_store_migrated_past_0008_serves_what_each_status_rests_on(
+    seeded_fresh_engine: Engine,
+) -> None:
+    """A store seeded under the earlier rule has documents without `status_basis`, and
+    periods that extrapolate before the evidence: the upgrade rebuilds both."""
+    url = url_of(seeded_fresh_engine)
+    with seeded_fresh_engine.begin() as conn:
+        built: dict[str, str] = dict(conn.execute(text("SELECT id, doc FROM crossing")).all())
+        periods = conn.execute(text("SELECT count(*) FROM status_period")).scalar()
+        # As the earlier rule left them: documents without the new fields, and no periods.
+        conn.execute(text("UPDATE crossing SET doc = '{}'"))
+        conn.execute(text("DELETE FROM status_period"))
+    command.downgrade(alembic_config(url), "0007")
+
+    migrate(url)
+
+    with seeded_fresh_engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, doc FROM crossing")).all()) == built
+        assert conn.execute(text("SELECT count(*) FROM status_period")).scalar() == periods
+    assert all('"status_basis":' in doc for doc in built.values())

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from app.dated import state_of, statuses_at
+from app.dated import FRESHNESS, state_of, statuses_at, today
+from app.kinds import DATED
 from app.models import Border
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
@@ -18,8 +19,15 @@ from app.schemas import (
     CrossingCounts,
 )
 
+BORDER = DATED["border"]
 
-def borders(session: Session, rows: Sequence[Border]) -> list[BorderOut]:
+
+def borders(
+    session: Session, rows: Sequence[Border], as_of: dt.date | None = None
+) -> list[BorderOut]:
+    """Borders as they stood on `as_of` (today when not given)."""
+    on = as_of or today()
+    statuses = statuses_at(session, rows, as_of=on)
     ids = [b.id for b in rows]
     counts = crossing_counts(session, border_ids=ids)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
@@ -28,7 +36,10 @@ def borders(session: Session, rows: Sequence[Border]) -> list[BorderOut]:
     result = []
     for b in rows:
         border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
+        state = state_of(b, statuses)
         out = fields_of(b, BorderOut) | {
+            **BORDER.fields(state),
+            "stale": FRESHNESS.stale(state.last_reported, on),
             "crossing_counts": CrossingCounts(**counts.get(b.id, {})),
             "facts": border_facts,
             "disputed": any(f.disputed for f in border_facts),
@@ -50,7 +61,7 @@ def unnamed_border_notes(
     counts = crossing_counts(session, border_ids=[b.id for b in in_scope])
     unnamed = [b for b in in_scope if not counts.get(b.id)]
     cited = load_provenance(session, record_type="border", record_ids=[b.id for b in unnamed])
-    statuses = statuses_at(session, unnamed, as_of=as_of) if as_of else None
+    statuses = statuses_at(session, unnamed, as_of=as_of)
     notes = []
     for b in unnamed:
         state = state_of(b, statuses)

@@ -5,14 +5,15 @@ citations, events ...), so no list costs one query per record. The write API ans
 detail's bytes, so the ETag a PATCH returns is the one a GET gives.
 """
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.dated import state_of
-from app.history import StatusOnDate
+from app.dated import FRESHNESS, state_of, statuses_at, today
+from app.history import StatusOnDate, newest
 from app.kinds import Kind
 from app.presenters.evidence import facts_about, fields_of, history_of
 from app.queries.provenance import load_provenance
@@ -24,28 +25,38 @@ def present(
     kind: Kind,
     rows: Sequence[Any],
     *,
+    as_of: dt.date | None = None,
     statuses: dict[str, StatusOnDate | None] | None = None,
 ) -> list[BaseModel]:
-    """Records as lists serve them: as they are, or as they stood on a date when given
-    `app.dated.statuses_at` results."""
+    """Records as lists serve them, as they stood on `as_of` (today when not given): with
+    their status from their history (`statuses`, from `app.dated.statuses_at` for that date,
+    when the caller has them), what it rests on, and how old that is."""
+    on = as_of or today()
     ids = [row.id for row in rows]
     lists = load_lists(session, kind, ids)
     cited = load_provenance(session, record_type=kind.name, record_ids=ids)
+    if kind.status is not None and statuses is None:
+        statuses = statuses_at(session, rows, as_of=on)
     result = []
     for row in rows:
         values = fields_of(row, kind.out)
         values |= {name: found.get(row.id, []) for name, found in lists.items()}
         if kind.status is not None and statuses is not None:
             values |= kind.status.fields(state_of(row, statuses))
+        else:
+            values["last_reported"] = newest(
+                [c["published"] for c in cited[row.id] if c["published"]]
+            )
+        values["stale"] = FRESHNESS.stale(values["last_reported"], on)
         values["provenance"] = cited[row.id]
         result.append(kind.out.model_validate(values))
     return result
 
 
-def detail(session: Session, kind: Kind, row: Any) -> BaseModel:
-    """One record as its detail endpoint serves it: with its dated history, and the facts
-    about it where the kind has them."""
-    (out,) = present(session, kind, [row])
+def detail(session: Session, kind: Kind, row: Any, as_of: dt.date | None = None) -> BaseModel:
+    """One record as its detail endpoint serves it, as it stood on `as_of` (today when not
+    given): with its dated history, and the facts about it where the kind has them."""
+    (out,) = present(session, kind, [row], as_of=as_of)
     extra: dict[str, Any] = {
         "history": history_of(session, subject_type=kind.name, subject_id=row.id)
     }

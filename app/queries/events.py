@@ -51,6 +51,7 @@ def status_changes(
     rows = session.execute(
         sa_select(
             col(Event.subject_id),
+            col(Event.id),
             col(Event.date),
             col(Event.date_start),
             col(Event.date_inferred),

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import exports
+from app.audit_schemas import AuditEntryOut
 from app.auth import CuratorDep
 from app.db.runner import database_of
 from app.db.session import SessionDep
@@ -20,7 +21,7 @@ from app.queries.audit import audit_before, audit_page
 from app.routes.cursors import paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import CursorParam, FormatParam, Limit
-from app.schemas import JSON_MEDIA_TYPE, AuditEntryOut, Meta, Page
+from app.schemas import JSON_MEDIA_TYPE, Meta, Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

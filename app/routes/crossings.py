@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from app import exports
+from app.dated import today
 from app.kinds import CROSSING
 from app.names import fold
 from app.payloads import CrossingCreate, CrossingPatch
@@ -15,10 +16,10 @@ from app.queries.lists import record_filter
 from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
-    AS_OF_HELP,
     COUNTRY_HELP,
+    AsOfParam,
     ListQuery,
-    partial_date_param,
+    as_of_param,
     query_model,
 )
 from app.routes.records import RecordDocs, add_record_routes
@@ -41,7 +42,7 @@ class CrossingsQuery(ListQuery):
         description="Name or any alias; ignores case, diacritics, spaces and dashes.",
         examples=["Sturskug"],
     )
-    as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
+    as_of: str | None = AsOfParam
 
 
 @list_route(router, CrossingsQuery, CrossingsPage)
@@ -52,7 +53,7 @@ async def list_crossings(
     place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
     neighbour = await country_code(request, "neighbour", params.neighbour)
-    as_of = partial_date_param("as_of", params.as_of, end=True)
+    as_of = as_of_param(params.as_of)
     q_key = fold(params.q) if params.q is not None else None
     if params.q is not None and not q_key:
         raise invalid_parameter("q", "needs at least one letter or digit")
@@ -82,7 +83,7 @@ async def list_crossings(
             total=total,
             limit=params.limit,
             next=next_cursor,
-            as_of=as_of.isoformat() if as_of else None,
+            as_of=(as_of or today()).isoformat(),
             border_statuses=notes,
             note=NO_NAMED_CROSSING if notes and total == 0 else None,
         )

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app import exports
-from app.dated import statuses_at
+from app.dated import FRESHNESS, statuses_at, today
 from app.db.runner import Database, database_of
 from app.kinds import Kind
 from app.presenters.records import documents_of, present, render
@@ -54,7 +54,7 @@ class ListRequest:
         kind's status is dated."""
         if self.kind.status is None:
             return Meta(total=total, limit=self.limit, next=next_cursor)
-        as_of = self.as_of.isoformat() if self.as_of else None
+        as_of = (self.as_of or today()).isoformat()
         return DatedMeta(total=total, limit=self.limit, next=next_cursor, as_of=as_of)
 
 
@@ -121,7 +121,8 @@ def _page_on_date(
     )
     statuses = statuses_at(session, rows, as_of=date)
     rows, next_cursor = page_of(rows, limit=asked.limit, key=lambda r: r.id, paging=asked.paging)
-    docs = [render(out) for out in present(session, asked.kind, rows, statuses=statuses)]
+    outs = present(session, asked.kind, rows, as_of=date, statuses=statuses)
+    docs = [render(out) for out in outs]
     return docs, total, next_cursor
 
 
@@ -143,7 +144,8 @@ async def read_documents(
     if len(docs) < len(stored):
         kind = list_filter.kind
         docs = await database.run(lambda session: documents_of(session, kind, rows))
-    return docs, total, next_cursor
+    on = today()
+    return [FRESHNESS.restamp(doc, on) for doc in docs], total, next_cursor
 
 
 def documents_body(docs: list[str], meta: Meta) -> bytes:

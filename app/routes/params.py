@@ -1,6 +1,7 @@
 """Query parameters shared by the list endpoints, validated into clear 422 problems."""
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -8,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.dated import today
 from app.dates import parse_partial
 from app.problems import invalid_parameter
 from app.routes.reference import country_code
@@ -54,9 +56,16 @@ COUNTRY_HELP = (
 )
 
 AS_OF_HELP = (
-    "YYYY, YYYY-MM or YYYY-MM-DD: answer as things stood at the end of that year, month or "
-    "day, from the dated event history."
+    "YYYY, YYYY-MM or YYYY-MM-DD (a timestamp is read as its date): answer as things stood at "
+    "the end of that year, month or day, from the dated event history; a period not over yet "
+    "is answered as of today (UTC), and one that begins after today is refused. Without it, "
+    "the answer is as of today, the same as `as_of` today."
 )
+# A timestamp's date: 2024-01-01T00:00, 2024-01-01 12:00:00Z, 2024-01-01T00:00+02:00.
+TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+AsOfParam = Field(None, max_length=40, description=AS_OF_HELP, examples=["2023-11"])
 
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -149,3 +158,22 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
     except ValueError as exc:
         raise invalid_parameter(name, f"{exc}") from exc
     return last if end else start
+
+
+def as_of_param(value: str | None) -> dt.date | None:
+    """The `as_of` parameter: the last day of its period, or today where that period is not
+    over; None when not given. A date after today is a 422 that names today."""
+    if value is None:
+        return None
+    value = value.strip()
+    if (stamp := TIMESTAMP.match(value)) is not None:
+        value = stamp.group(1)
+    asked = partial_date_param("as_of", value, end=True)
+    assert asked is not None
+    now = today()
+    if parse_partial(value)[0] > now:
+        raise invalid_parameter(
+            "as_of",
+            f"{value} is after today ({now.isoformat()}, UTC): the sources can't say what will be",
+        )
+    return min(asked, now)

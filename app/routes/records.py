@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app.audit_schemas import RevisionOut
 from app.auth import CuratorDep
 from app.curation.answers import Answer
 from app.curation.audit import Write
@@ -29,7 +30,7 @@ from app.routes.writing import (
     revisions_page,
     run_write,
 )
-from app.schemas import Page, RevisionOut
+from app.schemas import Page
 
 READ_PROBLEMS = problem_responses(304, 404)
 WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)

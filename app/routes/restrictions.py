@@ -12,10 +12,10 @@ from app.queries.lists import record_filter
 from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
-    AS_OF_HELP,
     COUNTRY_HELP,
+    AsOfParam,
     ListQuery,
-    partial_date_param,
+    as_of_param,
     query_model,
 )
 from app.routes.records import RecordDocs, add_record_routes
@@ -30,7 +30,7 @@ class RestrictionsQuery(ListQuery):
     kind: RestrictionKind | None = Field(None, description="What the measure is on.")
     status: RestrictionStatus | None = Field(None, description="Status (as of `as_of` when given).")
     q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
-    as_of: str | None = Field(None, max_length=10, description=AS_OF_HELP, examples=["2023-11"])
+    as_of: str | None = AsOfParam
 
 
 @list_route(router, RestrictionsQuery, RestrictionsPage)
@@ -43,7 +43,7 @@ async def list_restrictions(
     """
     place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
-    as_of = partial_date_param("as_of", params.as_of, end=True)
+    as_of = as_of_param(params.as_of)
     list_filter = record_filter(
         RESTRICTION,
         country=country,

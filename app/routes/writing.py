@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.audit_schemas import RevisionOut
 from app.cache import DataVersion
 from app.config import Settings
 from app.curation.answers import Answer, idempotent, raw_request_hash, request_hash
@@ -18,7 +19,7 @@ from app.derived.version import DATA_VERSION
 from app.media import list_field
 from app.problems import ProblemError
 from app.queries.audit import revisions_of
-from app.schemas import JSON_MEDIA_TYPE, Meta, Page, RevisionOut
+from app.schemas import JSON_MEDIA_TYPE, Meta, Page
 
 IdempotencyKeyHeader = Annotated[
     str | None,

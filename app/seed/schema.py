@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.fields import CountryCode, PartialDate, partial_date
 from app.schemas import (
@@ -54,7 +54,14 @@ class BorderRecord(Strict):
     status_since_inferred: bool = False
     status_since_note: str | None = None
     summary: str | None = None
-    quotes: Quotes
+    # Empty only for a border no article covers: it is listed, `unknown`, resting on nothing.
+    quotes: list[Quote]
+
+    @model_validator(mode="after")
+    def _cited_unless_unknown(self) -> "BorderRecord":
+        if not self.quotes and (self.status != "unknown" or self.summary or self.status_since):
+            raise ValueError("a border with a status, a date or a summary needs quotes")
+        return self
 
 
 class CrossingRecord(Strict):

@@ -21,13 +21,25 @@ def article(file: str) -> str:
     return (ARTICLES_DIR / file).read_bytes().decode("utf-8")
 
 
+def uncited_unknown(record: dict[str, Any]) -> bool:
+    """A record no source covers (a border no article names): `unknown`, resting on nothing,
+    saying nothing else, and so citing nothing."""
+    return (
+        record.get("status") == "unknown"
+        and record.get("status_basis") == "none"
+        and not record.get("summary")
+        and record.get("provenance") == []
+    )
+
+
 def provenance_lists(value: Any) -> list[list[dict[str, Any]]]:
     """Every `provenance` list anywhere in a JSON value (records, claims, events, notes)."""
     found: list[list[dict[str, Any]]] = []
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "provenance":
-                found.append(item)
+                if not (item == [] and uncited_unknown(value)):
+                    found.append(item)
             else:
                 found.extend(provenance_lists(item))
     elif isinstance(value, list):

@@ -41,7 +41,7 @@ def test_every_country_the_records_name_is_listed_with_its_role(client: TestClie
 def test_one_call_gives_a_dashboard_everything_about_latvia(client: TestClient, code: str) -> None:
     latvia = get_ok(client, f"/v1/countries/{code}")
     assert (latvia["code"], latvia["name"], latvia["role"]) == ("LV", "Latvia", "nato")
-    assert ids(latvia["borders"]) == ["LV-RU"]
+    assert ids(latvia["borders"]) == ["LV-BY", "LV-RU"]
     assert latvia["crossing_counts"] == {"open": 0, "closed": 2, "restricted": 2, "unknown": 0}
     assert {c["name"] for c in latvia["crossings"]} == {
         "Grebņeva",

@@ -1,3 +1,4 @@
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
@@ -173,25 +174,35 @@ def statuses_as_of(client: TestClient, as_of: str) -> dict[str, str]:
     return {c["id"]: c["status"] for c in body["data"]}
 
 
+def bases_as_of(client: TestClient, as_of: str) -> dict[str, tuple[str, str]]:
+    body = get_ok(client, "/v1/crossings", country="LV", as_of=as_of)
+    return {c["id"]: (c["status"], c["status_basis"]) for c in body["data"]}
+
+
+# Closed "from the end of 2023", stored as 2023-12: on some day of December 2023.
 @pytest.mark.parametrize(
-    ("as_of", "status"),
+    ("as_of", "answer"),
     [
-        ("2022", "open"),
-        ("2023-11", "open"),
-        ("2023-11-30", "open"),
-        ("2023-12", "closed"),
-        ("2023-12-01", "closed"),
-        ("2023", "closed"),
-        ("2024", "closed"),
-        ("2025-06-15", "closed"),
+        ("0001", ("unknown", "none")),
+        ("2022", ("unknown", "none")),
+        ("2023-10-31", ("unknown", "none")),
+        ("2023-11-01", ("open", "implied")),
+        ("2023-11", ("open", "implied")),
+        ("2023-11-30", ("open", "implied")),
+        ("2023-12-01", ("unknown", "none")),
+        ("2023-12-30", ("unknown", "none")),
+        ("2023-12", ("closed", "reported")),
+        ("2023", ("closed", "reported")),
+        ("2024", ("closed", "reported")),
+        ("2025-06-15", ("closed", "reported")),
     ],
 )
 def test_as_of_answers_from_the_dated_closure_of_vientuli_and_pededze(
-    client: TestClient, as_of: str, status: str
+    client: TestClient, as_of: str, answer: tuple[str, str]
 ) -> None:
-    statuses = statuses_as_of(client, as_of)
-    assert statuses["vientuli"] == status
-    assert statuses["pededze"] == status
+    found = bases_as_of(client, as_of)
+    assert found["vientuli"] == answer
+    assert found["pededze"] == answer
 
 
 def test_as_of_before_the_pedestrian_ban_gives_open_then_restricted(client: TestClient) -> None:
@@ -218,15 +229,19 @@ def test_status_since_as_of_is_when_that_status_began(client: TestClient) -> Non
 def test_as_of_is_echoed_in_meta_as_the_last_day_of_the_period(client: TestClient) -> None:
     assert get_ok(client, "/v1/crossings", as_of="2023-11")["meta"]["as_of"] == "2023-11-30"
     assert get_ok(client, "/v1/crossings", as_of="2024")["meta"]["as_of"] == "2024-12-31"
-    assert get_ok(client, "/v1/crossings")["meta"]["as_of"] is None
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert get_ok(client, "/v1/crossings")["meta"]["as_of"] == today
 
 
 def test_status_filter_applies_to_the_status_as_of(client: TestClient) -> None:
     assert crossing_ids(client, status="closed", as_of="2023-11") == set()
     assert crossing_ids(client, status="closed", as_of="2024") == {"pededze", "vientuli"}
+    # Open is implied just before a dated change, and nothing is known earlier.
     body = get_ok(client, "/v1/crossings", country="LV", status="open", as_of="2023-11")
-    assert set(ids(body["data"])) == {"grebneva", "pededze", "terehova", "vientuli"}
-    assert body["meta"]["total"] == 4
+    assert set(ids(body["data"])) == {"pededze", "vientuli"}
+    assert body["meta"]["total"] == 2
+    body = get_ok(client, "/v1/crossings", country="LV", status="unknown", as_of="2023-11")
+    assert set(ids(body["data"])) == {"grebneva", "terehova"}
 
 
 def test_records_as_of_keep_their_provenance(client: TestClient) -> None:

@@ -96,7 +96,13 @@ def test_q_combines_with_country(client: TestClient) -> None:
 
 def test_as_of_lists_only_what_existed_then(client: TestClient) -> None:
     assert restriction_ids(client, as_of="2021") == set()
-    assert restriction_ids(client, as_of="2022-05") == {"tourist-visa-stop-2022"}
+    # Stopped "in 2022": on some day of that year, so listed once the year is over.
+    assert restriction_ids(client, as_of="2022-05") == set()
+    assert restriction_ids(client, as_of="2022-06") == {"lt-kaliningrad-rail-goods-transit-ban"}
+    assert restriction_ids(client, as_of="2022") == {
+        "tourist-visa-stop-2022",
+        "lt-kaliningrad-rail-goods-transit-ban",
+    }
     before = restriction_ids(client, as_of="2023-09", country="NO")
     after = restriction_ids(client, as_of="2023-10", country="NO")
     assert "no-russian-plated-cars-ban" not in before
