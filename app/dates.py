@@ -4,6 +4,10 @@ import calendar
 import datetime as dt
 import re
 
+# A timestamp's date: 2024-01-01T00:00, 2024-01-01 12:00:00Z, 2024-01-01T00:00+02:00.
+TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -25,3 +29,18 @@ def parse_partial(value: str) -> tuple[dt.date, dt.date]:
 
 def period_start(value: str | None) -> dt.date | None:
     return parse_partial(value)[0] if value else None
+
+
+def as_of_date(value: str, today: dt.date) -> dt.date:
+    """An `as_of` date: the last day of the period a partial date names (a timestamp is read
+    as its date), or `today` where that period is not over. ValueError when it isn't a date,
+    or names a period that begins after today."""
+    value = value.strip()
+    if (stamp := TIMESTAMP.match(value)) is not None:
+        value = stamp.group(1)
+    first, last = parse_partial(value)
+    if first > today:
+        raise ValueError(
+            f"{value} is after today ({today.isoformat()}, UTC): the sources can't say what will be"
+        )
+    return min(last, today)

@@ -16,6 +16,7 @@ import json
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -36,7 +37,7 @@ from app.queries.borders import borders as stored_borders
 from app.queries.borders import countries as stored_countries
 from app.queries.events import Timeline, events_after
 from app.queries.facts import facts_after
-from app.queries.lists import ListFilter, documents_after, record_filter, records_after
+from app.queries.lists import ListFilter, documents_after, on_date, record_filter, records_after
 from app.queries.sources import sources as stored_sources
 from app.queries.store import row_count
 from app.schemas import (
@@ -174,8 +175,8 @@ def countries(session: Session) -> list[CountryOut]:
     return [CountryOut(code=c.code, name=c.name, role=c.role) for c in stored_countries(session)]
 
 
-def borders(session: Session) -> list[BorderOut]:
-    return present_borders(session, stored_borders(session))
+def borders(session: Session, as_of: dt.date | None = None) -> list[BorderOut]:
+    return present_borders(session, stored_borders(session), as_of)
 
 
 def sources(session: Session) -> list[SourceOut]:
@@ -337,7 +338,8 @@ class ExportKind:
     name: ExportType
     line_type: str
     table: Table
-    batches: Callable[[Engine], Batches]
+    # The kind's records, as they stood on a date when given.
+    batches: Callable[[Engine, dt.date | None], Batches]
     model: Any
 
     def count(self, engine: Engine) -> int:
@@ -345,16 +347,26 @@ class ExportKind:
             return row_count(session, self.model)
 
 
-def _records(kind: Kind) -> Callable[[Engine], Batches]:
-    return lambda engine: documents(engine, record_filter(kind))
+def _records(kind: Kind) -> Callable[[Engine, dt.date | None], Batches]:
+    def read(engine: Engine, date: dt.date | None) -> Batches:
+        if date is None:
+            return documents(engine, record_filter(kind))
+        listed = record_filter(kind)
+        if not kind.listed_when_unknown:
+            listed = on_date(listed, date)
+        return as_of(engine, listed, date=date)
+
+    return read
 
 
 KINDS: dict[str, ExportKind] = {
     kind.name: kind
     for kind in (
-        ExportKind("countries", "country", COUNTRIES, lambda e: whole(e, countries), Country),
-        ExportKind("sources", "source", SOURCES, lambda e: whole(e, sources), Source),
-        ExportKind("borders", "border", BORDERS, lambda e: whole(e, borders), Border),
+        ExportKind("countries", "country", COUNTRIES, lambda e, _: whole(e, countries), Country),
+        ExportKind("sources", "source", SOURCES, lambda e, _: whole(e, sources), Source),
+        ExportKind(
+            "borders", "border", BORDERS, lambda e, d: whole(e, partial(borders, as_of=d)), Border
+        ),
         *(
             ExportKind(kind.path, kind.name, table, _records(kind), kind.model)  # type: ignore[arg-type]
             for kind, table in (
@@ -363,8 +375,8 @@ KINDS: dict[str, ExportKind] = {
                 (FORTIFICATION, FORTIFICATIONS),
             )
         ),
-        ExportKind("facts", "fact", FACTS, facts, Fact),
-        ExportKind("events", "event", EVENTS, lambda e: events(e, Timeline()), Event),
+        ExportKind("facts", "fact", FACTS, lambda e, _: facts(e), Fact),
+        ExportKind("events", "event", EVENTS, lambda e, d: events(e, Timeline(date_to=d)), Event),
     )
 }
 
@@ -375,8 +387,11 @@ def ndjson_lines(line_type: str, records: Iterable[str]) -> bytes:
     return b"".join(prefix + text[1:].encode() + b"\n" for text in records)
 
 
-def ndjson_chunks(engine: Engine, kinds: Iterable[ExportKind]) -> Iterator[Chunk]:
-    """Every record of each kind, in that order, a chunk per batch."""
+def ndjson_chunks(
+    engine: Engine, kinds: Iterable[ExportKind], as_of: dt.date | None = None
+) -> Iterator[Chunk]:
+    """Every record of each kind, in that order, a chunk per batch: as they stood on `as_of`
+    when given (the records a source covers by then, the events up to it)."""
     for kind in kinds:
-        for batch in kind.batches(engine):
+        for batch in kind.batches(engine, as_of):
             yield Chunk(kind.name, len(batch), ndjson_lines(kind.line_type, batch))

@@ -53,12 +53,15 @@ NO_EVIDENCE = StatusOnDate("unknown", basis="none")
 @dataclass(frozen=True)
 class DatedStatus:
     """A status that holds from a partial date: the columns `status`, `<since>`,
-    `<since>_inferred` and `<since>_note`, of a record and of its answer alike."""
+    `<since>_inferred` and `<since>_note`, of a record and of its answer alike. With `since`
+    None, the record keeps no start of its status: its history and its citations date it."""
 
-    since: str
+    since: str | None
 
     def of(self, row: Any) -> StatusOnDate:
         """The status a row holds now, as its columns say."""
+        if self.since is None:
+            return StatusOnDate(row.status)
         return StatusOnDate(
             row.status,
             getattr(row, self.since),
@@ -68,11 +71,16 @@ class DatedStatus:
 
     def fields(self, state: StatusOnDate) -> dict[str, Any]:
         """`state` as the answer's fields."""
+        dated = {}
+        if self.since is not None:
+            dated = {
+                self.since: state.since,
+                f"{self.since}_inferred": state.since_inferred,
+                f"{self.since}_note": state.since_note,
+            }
         return {
             "status": state.status,
-            self.since: state.since,
-            f"{self.since}_inferred": state.since_inferred,
-            f"{self.since}_note": state.since_note,
+            **dated,
             "status_basis": state.basis,
             "status_event": state.event,
             "last_reported": state.last_reported,

@@ -279,7 +279,10 @@ FORTIFICATION = Kind(
         "proposed": "proposal",
         "rejected": "decision",
     },
+    # No start of its status is stored: its history and its citations date it.
+    status=DatedStatus(None),
     status_dates={"completed": "completion"},
+    listed_when_unknown=False,
 )
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (CROSSING, RESTRICTION, FORTIFICATION)}

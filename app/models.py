@@ -264,7 +264,7 @@ class StatusPeriod(SQLModel, table=True):
     record_id: str = Field(primary_key=True, max_length=64)
     valid_from: dt.date = Field(primary_key=True)
     valid_until: dt.date
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=24)
 
 
 class Citation(SQLModel, table=True):

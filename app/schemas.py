@@ -43,6 +43,10 @@ BASIS_HELP = (
     "(the status just before it), named in `status_event`; `none`, no source covers the date "
     "and the status is `unknown`."
 )
+STATUS_EVENT_HELP = (
+    "The dated event the status rests on: the change it follows, or the one it is implied by; "
+    "null when it rests on the record's own citations or on nothing."
+)
 LAST_REPORTED_HELP = (
     "The publication date of the newest article supporting the answer, at that article's "
     "precision (YYYY, YYYY-MM or YYYY-MM-DD); null when nothing supports it."
@@ -175,10 +179,7 @@ class CrossingOut(BaseModel):
     status_since_inferred: bool
     status_since_note: str | None
     status_basis: StatusBasis = Field(description=BASIS_HELP)
-    status_event: str | None = Field(
-        description="The dated event the status rests on: the change it follows, or the one it "
-        "is implied by; null when it rests on the record's own citations or on nothing."
-    )
+    status_event: str | None = Field(description=STATUS_EVENT_HELP)
     notes: str | None
     provenance: list[Provenance]
     last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
@@ -205,10 +206,7 @@ class RestrictionOut(BaseModel):
     since_inferred: bool
     since_note: str | None
     status_basis: StatusBasis = Field(description=BASIS_HELP)
-    status_event: str | None = Field(
-        description="The dated event the status rests on: the change it follows, or the one it "
-        "is implied by; null when it rests on the record's own citations or on nothing."
-    )
+    status_event: str | None = Field(description=STATUS_EVENT_HELP)
     until: str | None
     provenance: list[Provenance]
     last_reported: str | None = Field(description=LAST_REPORTED_HELP, examples=["2026-01"])
@@ -231,8 +229,11 @@ class FortificationOut(BaseModel):
     kind: str
     summary: str
     status: str = Field(
-        description="proposed | planned | under_construction | completed | rejected"
+        description="proposed | planned | under_construction | completed | rejected, or "
+        "unknown (as of `as_of`)"
     )
+    status_basis: StatusBasis = Field(description=BASIS_HELP)
+    status_event: str | None = Field(description=STATUS_EVENT_HELP)
     length_km: float | None
     budget_eur: float | None
     count: int | None
@@ -251,6 +252,10 @@ class FortificationOut(BaseModel):
             countries = values.get("countries") or []
             return {**values, "country": countries[0] if len(countries) == 1 else None}
         return values
+
+
+class FortificationsPage(Page[FortificationOut]):
+    meta: DatedMeta
 
 
 class FortificationDetail(FortificationOut):
@@ -274,10 +279,7 @@ class BorderOut(BaseModel):
     status_since_inferred: bool
     status_since_note: str | None
     status_basis: StatusBasis = Field(description=BASIS_HELP)
-    status_event: str | None = Field(
-        description="The dated event the status rests on: the change it follows, or the one it "
-        "is implied by; null when it rests on the record's own citations or on nothing."
-    )
+    status_event: str | None = Field(description=STATUS_EVENT_HELP)
     summary: str | None
     crossing_counts: CrossingCounts
     facts: list[FactOut]
@@ -325,6 +327,11 @@ class CountryDetail(CountryOut):
         description="For each embedded list: how many records it has, and the list endpoint "
         "that pages through them all."
     )
+    last_reported: str | None = Field(
+        description="The newest `last_reported` of its borders and embedded records.",
+        examples=["2026-01"],
+    )
+    stale: bool = Field(description=STALE_HELP)
 
 
 class SourceOut(BaseModel):

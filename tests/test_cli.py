@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import json
 import os
@@ -262,6 +263,8 @@ SENTENCE_49 = "/v1/sources/001_2d175952eb0183b5.txt/sentences/49"
         ),
         (["borders"], "/v1/borders"),
         (["borders", "--country", "NO"], "/v1/borders?country=NO"),
+        (["borders", "--as-of", "2023-11"], "/v1/borders?as_of=2023-11"),
+        (["fortifications", "--as-of", "2025"], "/v1/fortifications?as_of=2025"),
         (["conflicts"], "/v1/conflicts"),
         (["conflicts", "--limit", "2"], "/v1/conflicts?limit=2"),
         (["cite", "001_2d175952eb0183b5.txt", "49"], SENTENCE_49),
@@ -691,3 +694,26 @@ def test_export_on_an_unmigrated_store_says_to_migrate(store: Store, tmp_path: P
     assert result.exit_code == 1
     assert "run `borderstatus migrate`" in result.stderr
     assert not (tmp_path / "all.ndjson").exists()
+
+
+def test_export_as_of_writes_the_records_as_they_stood_then(
+    lookups: CliRunner, client: TestClient
+) -> None:
+    result = lookups.invoke(cli, ["export", "--as-of", "2023-11"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.encode() == client.get("/v1/export.ndjson?as_of=2023-11").content
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(e["date"] <= "2023-11-30" for e in lines if e["type"] == "event")
+    crossings = {c["id"]: c["status_basis"] for c in lines if c["type"] == "crossing"}
+    assert crossings["vientuli"] == "implied" and crossings["narva"] == "none"
+
+
+def test_export_as_of_a_date_after_today_is_refused_naming_today(lookups: CliRunner) -> None:
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+
+    result = lookups.invoke(cli, ["export", "--as-of", "9999"])
+
+    assert result.exit_code == 2
+    assert "--as-of" in result.output and today in result.output
+    assert "Traceback" not in result.output

@@ -94,7 +94,7 @@ def test_a_store_migrated_with_its_data_gets_the_status_periods_of_its_records(
             return list(conn.execute(text("SELECT * FROM status_period ORDER BY 1, 2, 3")))
 
     seeded = periods()
-    assert {row.record_type for row in seeded} == {"crossing", "restriction"}
+    assert {row.record_type for row in seeded} == {"crossing", "restriction", "fortification"}
     url = url_of(seeded_fresh_engine)
     command.downgrade(alembic_config(url), "0006")
     assert "status_period" not in inspect(seeded_fresh_engine).get_table_names()

@@ -44,7 +44,10 @@ CountryOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option(help="YYYY, YYYY-MM or YYYY-MM-DD: as things stood at the end of it."),
+    typer.Option(
+        help="YYYY, YYYY-MM or YYYY-MM-DD: as things stood at the end of it (today if it is "
+        "not over)."
+    ),
 ]
 QueryOption = Annotated[str | None, typer.Option("--q", "-q", help="Words to look for.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=500, help="At most this many records.")]
@@ -125,8 +128,11 @@ def restrictions_command(
 def fortifications_command(
     country: CountryOption = None,
     kind: Annotated[FortificationKind | None, typer.Option(help="What is built.")] = None,
-    status: Annotated[FortificationStatus | None, typer.Option(help="Project status.")] = None,
+    status: Annotated[
+        FortificationStatus | None, typer.Option(help="Project status (on --as-of).")
+    ] = None,
     q: QueryOption = None,
+    as_of: AsOfOption = None,
     limit: LimitOption = 100,
     as_json: JsonOption = False,
 ) -> None:
@@ -135,9 +141,11 @@ def fortifications_command(
 
 
 @commands.command("borders")
-def borders_command(country: CountryOption = None, as_json: JsonOption = False) -> None:
+def borders_command(
+    country: CountryOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
+) -> None:
     """Borders with their status, crossing counts and facts (GET /v1/borders)."""
-    _lookup("/v1/borders", {"country": country}, as_json=as_json, show=show_borders)
+    _lookup("/v1/borders", _query(locals()), as_json=as_json, show=show_borders)
 
 
 @commands.command("conflicts")

@@ -23,10 +23,13 @@ from rich.progress import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import exports
+from app.cli.lookups import AsOfOption
 from app.cli.tables import fail
 from app.config import get_settings
 from app.curation.audit import Write
 from app.curation.sources import add_source
+from app.dated import today
+from app.dates import as_of_date
 from app.db.engine import get_engine
 from app.db.errors import classify
 from app.db.migrations import migrate, prepare_lock, schema_is_current
@@ -239,8 +242,13 @@ def export_command(
             show_default="standard output",
         ),
     ] = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Write every record as GET /v1/export.ndjson does, or one kind as its list's CSV."""
+    try:
+        on = as_of_date(as_of, today()) if as_of is not None else None
+    except ValueError as exc:
+        fail(f"--as-of: {exc}", 2)
     if format_ == "csv" and type_ is None:
         fail("a CSV holds one kind of record: give --type, e.g. --type crossings", 2)
     engine = get_engine()
@@ -249,9 +257,9 @@ def export_command(
         if not schema_is_current(engine):
             fail("the database schema is not current; run `borderstatus migrate`", 1)
         if format_ == "csv":
-            chunks = exports.csv_chunks(kinds[0].table, kinds[0].batches(engine))
+            chunks = exports.csv_chunks(kinds[0].table, kinds[0].batches(engine, on))
         else:
-            chunks = exports.ndjson_chunks(engine, kinds)
+            chunks = exports.ndjson_chunks(engine, kinds, on)
         with export_progress(engine, kinds) as advance, _destination(output) as out:
             for chunk in chunks:
                 out.write(chunk.data)

@@ -10,7 +10,7 @@ from app.kinds import DATED
 from app.models import Border
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
-from app.queries.borders import crossing_counts
+from app.queries.borders import crossing_counts, crossings_of
 from app.queries.facts import facts_of
 from app.queries.provenance import load_provenance
 from app.schemas import (
@@ -29,7 +29,10 @@ def borders(
     on = as_of or today()
     statuses = statuses_at(session, rows, as_of=on)
     ids = [b.id for b in rows]
-    counts = crossing_counts(session, border_ids=ids)
+    if as_of is None:
+        counts = crossing_counts(session, border_ids=ids)
+    else:
+        counts = counts_on(session, ids, as_of)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)
@@ -47,6 +50,20 @@ def borders(
         }
         result.append(BorderOut.model_validate(out))
     return result
+
+
+def counts_on(
+    session: Session, border_ids: Sequence[str], as_of: dt.date
+) -> dict[str, dict[str, int]]:
+    """Crossings per status for each border, by their status on `as_of`."""
+    crossings = crossings_of(session, border_ids)
+    statuses = statuses_at(session, crossings, as_of=as_of)
+    counts: dict[str, dict[str, int]] = {}
+    for crossing in crossings:
+        status = state_of(crossing, statuses).status
+        tally = counts.setdefault(crossing.border_id, {})
+        tally[status] = tally.get(status, 0) + 1
+    return counts
 
 
 def unnamed_border_notes(

@@ -1,5 +1,6 @@
 """Events and facts as served: the dated history of a record, and the claims about it."""
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -76,10 +77,16 @@ def facts(session: Session, rows: Sequence[Fact]) -> list[FactOut]:
     return result
 
 
-def history_of(session: Session, *, subject_type: str, subject_id: str) -> list[EventOut]:
-    """The dated events about one record, oldest first, with their provenance."""
+def history_of(
+    session: Session, *, subject_type: str, subject_id: str, as_of: dt.date | None = None
+) -> list[EventOut]:
+    """The dated events about one record, oldest first, with their provenance: up to `as_of`
+    when given (those whose period began by then)."""
     found = subject_events(session, subject_type=subject_type, subject_ids=[subject_id])
-    return events(session, found.get(subject_id, []))
+    rows = found.get(subject_id, [])
+    if as_of is not None:
+        rows = [e for e in rows if e.date_start <= as_of]
+    return events(session, rows)
 
 
 def facts_about(session: Session, *, subject_type: str, subject_id: str) -> list[FactOut]:

@@ -58,7 +58,7 @@ def detail(session: Session, kind: Kind, row: Any, as_of: dt.date | None = None)
     given): with its dated history, and the facts about it where the kind has them."""
     (out,) = present(session, kind, [row], as_of=as_of)
     extra: dict[str, Any] = {
-        "history": history_of(session, subject_type=kind.name, subject_id=row.id)
+        "history": history_of(session, subject_type=kind.name, subject_id=row.id, as_of=as_of)
     }
     if "facts" in kind.detail.model_fields:
         extra["facts"] = facts_about(session, subject_type=kind.name, subject_id=row.id)

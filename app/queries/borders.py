@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from app.models import (
     Border,
     Country,
+    Crossing,
     CrossingTally,
 )
 
@@ -55,3 +56,11 @@ def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str,
     for country, neighbour, status, n in rows:
         result[f"{country}-{neighbour}"][status] = n
     return result
+
+
+def crossings_of(session: Session, border_ids: Sequence[str]) -> list[Crossing]:
+    """The crossings of these borders, in id order."""
+    if not border_ids:
+        return []
+    query = select(Crossing).where(col(Crossing.border_id).in_(border_ids))
+    return list(session.exec(query.order_by(col(Crossing.id))))

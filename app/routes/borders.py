@@ -14,7 +14,7 @@ from app.problems import not_found, problem_responses
 from app.queries import borders as border_queries
 from app.queries.lists import record_filter, records_after
 from app.routes.formats import LIST_RESPONSES, page_answer
-from app.routes.params import CountryFilter, FormatParam
+from app.routes.params import AsOfQuery, CountryFilter, FormatParam, as_of_param
 from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
@@ -27,10 +27,13 @@ def list_borders(
     session: SessionDep,
     country: CountryFilter,
     format_: FormatParam = None,
+    as_of: AsOfQuery = None,
 ) -> Page[BorderOut] | Response:
-    """Every border between a NATO country and Russia or Belarus, with its status and facts."""
+    """Every land border between a NATO country and Russia or Belarus, with its status and
+    facts; one no article covers is listed `unknown`, resting on nothing."""
+    on = as_of_param(as_of)
     rows = border_queries.borders(session, country=country)
-    out = border_answers.borders(session, rows)
+    out = border_answers.borders(session, rows, on)
     return page_answer(request, response, format_, exports.BORDERS, out)
 
 
@@ -40,12 +43,14 @@ def get_border(
     border_id: Annotated[
         str, Path(description="`<NATO country>-<neighbour>`, any case.", examples=["NO-RU"])
     ],
+    as_of: AsOfQuery = None,
 ) -> BorderDetail:
     """One border, with its crossings, facts (every claim, with provenance) and history."""
+    on = as_of_param(as_of)
     border = border_queries.border(session, border_id=border_id.upper())
     if border is None:
         raise not_found("border", border_id)
-    (out,) = border_answers.borders(session, [border])
+    (out,) = border_answers.borders(session, [border], on)
     crossings = record_filter(CROSSING, country=border.country, neighbour=border.neighbour)
     return BorderDetail(
         **out.model_dump(),
@@ -53,8 +58,9 @@ def get_border(
             session,
             CROSSING,
             records_after(session, list_filter=crossings, after=None, limit=EMBEDDED_LIMIT),
+            as_of=on,
         ),
-        history=history_of(session, subject_type="border", subject_id=border.id),
+        history=history_of(session, subject_type="border", subject_id=border.id, as_of=on),
         lists={
             "crossings": EmbeddedList(
                 total=sum(out.crossing_counts.model_dump().values()),

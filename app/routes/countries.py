@@ -3,9 +3,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel
 
 from app import exports
+from app.dated import FRESHNESS, today
 from app.db.session import SessionDep
+from app.history import newest
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
 from app.presenters.borders import borders as present_borders
 from app.presenters.evidence import events as present_events
@@ -13,9 +16,9 @@ from app.presenters.records import present
 from app.problems import not_found, problem_responses
 from app.queries.borders import borders, country
 from app.queries.events import Timeline, events_page
-from app.queries.lists import record_filter, records_after, total_of
+from app.queries.lists import on_date, record_filter, records_after, total_of
 from app.routes.formats import LIST_RESPONSES, page_answer
-from app.routes.params import FormatParam
+from app.routes.params import AsOfQuery, FormatParam, as_of_param
 from app.schemas import (
     EMBEDDED_LIMIT,
     CountryDetail,
@@ -41,13 +44,20 @@ def list_countries(
 def get_country(
     session: SessionDep,
     code: Annotated[str, Path(description="ISO 3166-1 alpha-2, any case.", examples=["LV"])],
+    as_of: AsOfQuery = None,
 ) -> CountryDetail:
-    """A country's borders, crossings and counts by status, restrictions, fortifications, events."""
+    """A country's borders, crossings and counts by status, restrictions, fortifications, events.
+
+    With `as_of`, everything as it stood then: the records a source covers by that date, with
+    their status then, and the events up to it.
+    """
+    on = as_of_param(as_of)
+    past = on is not None and on != today()
     stored = country(session, code=code.upper())
     if stored is None:
         raise not_found("country", code)
     code = stored.code
-    out = present_borders(session, borders(session, country=code))
+    out = present_borders(session, borders(session, country=code), on)
     counts = CrossingCounts()
     for border in out:
         for status, n in border.crossing_counts.model_dump().items():
@@ -56,18 +66,29 @@ def get_country(
         kind.path: record_filter(kind, roles={code: stored.role}, country=code)
         for kind in (CROSSING, RESTRICTION, FORTIFICATION)
     }
+    if on is not None:
+        lists = {
+            name: found if found.kind.listed_when_unknown else on_date(found, on)
+            for name, found in lists.items()
+        }
     first = {
         name: present(
             session,
             list_filter.kind,
             records_after(session, list_filter=list_filter, after=None, limit=EMBEDDED_LIMIT),
+            as_of=on,
         )
         for name, list_filter in lists.items()
     }
     events, events_total = events_page(
-        session, Timeline(country=code), after=None, limit=EMBEDDED_LIMIT
+        session, Timeline(country=code, date_to=on), after=None, limit=EMBEDDED_LIMIT
     )
+    answers: list[BaseModel] = [*out, *(r for found in first.values() for r in found)]
+    reported = [getattr(r, "last_reported", None) for r in answers]
+    last_reported = newest([r for r in reported if r])
     return CountryDetail(
+        last_reported=last_reported,
+        stale=FRESHNESS.stale(last_reported, on or today()),
         code=code,
         name=stored.name,
         role=stored.role,
@@ -81,10 +102,13 @@ def get_country(
             **{
                 name: EmbeddedList(
                     total=total_of(session, list_filter=list_filter),
-                    url=f"/v1/{name}?country={code}",
+                    url=f"/v1/{name}?country={code}" + (f"&as_of={on}" if past else ""),
                 )
                 for name, list_filter in lists.items()
             },
-            "events": EmbeddedList(total=events_total, url=f"/v1/events?country={code}"),
+            "events": EmbeddedList(
+                total=events_total,
+                url=f"/v1/events?country={code}" + (f"&to={on}" if past else ""),
+            ),
         },
     )

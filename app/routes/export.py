@@ -11,7 +11,7 @@ from app.db.runner import database_of
 from app.media import NDJSON_MEDIA_TYPE
 from app.problems import problem_responses
 from app.routes.formats import ndjson_stream
-from app.routes.params import query_model, query_parameters
+from app.routes.params import AsOfParam, as_of_param, query_model, query_parameters
 
 router = APIRouter(tags=["export"])
 
@@ -31,6 +31,7 @@ class ExportQuery(BaseModel):
     type: exports.ExportType | None = Field(
         None, description="Only this kind of record; every kind when left out."
     )
+    as_of: str | None = AsOfParam
 
 
 @router.get(
@@ -42,10 +43,12 @@ class ExportQuery(BaseModel):
 async def export_ndjson(
     request: Request, params: Annotated[ExportQuery, query_model(ExportQuery)]
 ) -> Response:
-    """Every record (or every record of one `type`) as NDJSON, streamed as it is read."""
+    """Every record (or every record of one `type`) as NDJSON, streamed as it is read; as
+    things stood on `as_of` when given."""
+    on = as_of_param(params.as_of)
     kinds = [exports.KINDS[params.type]] if params.type else list(exports.KINDS.values())
     database = database_of(request)
     filename = f"borderstatus-{params.type or 'all'}.ndjson"
     return await run_in_threadpool(
-        ndjson_stream, exports.ndjson_chunks(database.engine, kinds), filename
+        ndjson_stream, exports.ndjson_chunks(database.engine, kinds, on), filename
     )

@@ -11,14 +11,13 @@ from app.payloads import FortificationCreate, FortificationPatch
 from app.queries.lists import record_filter
 from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
-from app.routes.params import ListQuery, query_model
+from app.routes.params import AsOfParam, ListQuery, as_of_param, query_model
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code, country_roles
 from app.schemas import (
     FortificationKind,
-    FortificationOut,
+    FortificationsPage,
     FortificationStatus,
-    Page,
 )
 
 router = APIRouter(prefix="/fortifications", tags=["fortifications"])
@@ -33,27 +32,43 @@ class FortificationsQuery(ListQuery):
         examples=["LT"],
     )
     kind: FortificationKind | None = Field(None, description="What is built.")
-    status: FortificationStatus | None = Field(None, description="Project status.")
+    status: FortificationStatus | None = Field(
+        None, description="Project status (as of `as_of` when given)."
+    )
     q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
+    as_of: str | None = AsOfParam
 
 
-@list_route(router, FortificationsQuery, Page[FortificationOut])
+@list_route(router, FortificationsQuery, FortificationsPage)
 async def list_fortifications(
     request: Request, params: Annotated[FortificationsQuery, query_model(FortificationsQuery)]
 ) -> Response:
-    """Fortification projects, including rejected ones, with figures and provenance."""
+    """Fortification projects, including rejected ones, with figures and provenance.
+
+    With `as_of`, only projects a source reports by that date are listed, with their status
+    then.
+    """
     place = paging(request, params.cursor)
     country = await country_code(request, "country", params.country)
+    as_of = as_of_param(params.as_of)
     list_filter = record_filter(
         FORTIFICATION,
         roles=await country_roles(request),
         country=country,
         kind=params.kind,
-        status=params.status,
+        status=None if as_of else params.status,
         q=params.q,
     )
 
-    asked = ListRequest(FORTIFICATION, list_filter, place, params, exports.FORTIFICATIONS)
+    asked = ListRequest(
+        FORTIFICATION,
+        list_filter,
+        place,
+        params,
+        exports.FORTIFICATIONS,
+        as_of=as_of,
+        status=params.status,
+    )
     return await list_answer(request, asked)
 
 

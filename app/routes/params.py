@@ -1,7 +1,6 @@
 """Query parameters shared by the list endpoints, validated into clear 422 problems."""
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -10,7 +9,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.dated import today
-from app.dates import parse_partial
+from app.dates import as_of_date, parse_partial
 from app.problems import invalid_parameter
 from app.routes.reference import country_code
 
@@ -61,10 +60,9 @@ AS_OF_HELP = (
     "is answered as of today (UTC), and one that begins after today is refused. Without it, "
     "the answer is as of today, the same as `as_of` today."
 )
-# A timestamp's date: 2024-01-01T00:00, 2024-01-01 12:00:00Z, 2024-01-01T00:00+02:00.
-TIMESTAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
+AsOfQuery = Annotated[
+    str | None, Query(max_length=40, description=AS_OF_HELP, examples=["2023-11"])
+]
 AsOfParam = Field(None, max_length=40, description=AS_OF_HELP, examples=["2023-11"])
 
 Q = TypeVar("Q", bound=BaseModel)
@@ -161,19 +159,10 @@ def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | 
 
 
 def as_of_param(value: str | None) -> dt.date | None:
-    """The `as_of` parameter: the last day of its period, or today where that period is not
-    over; None when not given. A date after today is a 422 that names today."""
+    """The `as_of` parameter (`app.dates.as_of_date`); None when not given."""
     if value is None:
         return None
-    value = value.strip()
-    if (stamp := TIMESTAMP.match(value)) is not None:
-        value = stamp.group(1)
-    asked = partial_date_param("as_of", value, end=True)
-    assert asked is not None
-    now = today()
-    if parse_partial(value)[0] > now:
-        raise invalid_parameter(
-            "as_of",
-            f"{value} is after today ({now.isoformat()}, UTC): the sources can't say what will be",
-        )
-    return min(asked, now)
+    try:
+        return as_of_date(value, today())
+    except ValueError as exc:
+        raise invalid_parameter("as_of", f"{exc}") from exc

@@ -23,6 +23,7 @@ from app.presenters.records import detail
 from app.problems import not_found, problem_responses
 from app.queries.records import record
 from app.routes.lists import detail_response
+from app.routes.params import AsOfQuery, as_of_param
 from app.routes.writing import (
     IF_MATCH_PARAMETER,
     IdempotencyKeyHeader,
@@ -67,8 +68,9 @@ def add_record_routes(
             raise not_found(name, record_id)
         return row
 
-    def get_record(session: SessionDep, record_id: RecordId) -> Response:
-        return detail_response(detail(session, kind, found(session, record_id)))
+    def get_record(session: SessionDep, record_id: RecordId, as_of: AsOfQuery = None) -> Response:
+        row = found(session, record_id)
+        return detail_response(detail(session, kind, row, as_of_param(as_of)))
 
     async def create_one(
         request: Request,

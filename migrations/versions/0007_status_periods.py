@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlmodel import Session
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -37,13 +36,8 @@ def upgrade() -> None:
         ["record_type", "record_id", "status", "valid_from", "valid_until"],
         unique=False,
     )
-    # The periods of a store migrated with its data: they follow from each record's events,
-    # by the same code every later write keeps them with.
-    from app.derived.periods import refresh_periods
-
-    session = Session(bind=op.get_bind())
-    refresh_periods(session)
-    session.flush()
+    # The periods of a store migrated with its data are filled by 0008, by the code every
+    # later write keeps them with (the rule they follow changed there).
 
 
 def downgrade() -> None:
