@@ -335,8 +335,8 @@ def test_injection_strings_round_trip_byte_identical_through_the_write_api(
             # The first restriction of its kind and status for FI.
             "restriction_tally": 1,
             # A crossing is `unknown` until its article attests it, then its status; a
-            # restriction is listed from then only.
-            "status_period": 2 * n + n,
+            # restriction and a fortification are listed from then only.
+            "status_period": 2 * n + n + n,
         },
     )
     assert sentences_per_source(seeded_fresh_engine) == seed_sentences | sentence_counts
