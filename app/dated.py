@@ -14,7 +14,7 @@ from app.dates import parse_partial
 from app.history import NO_EVIDENCE, StatusOnDate, period_before, status_at, window
 from app.kinds import BY_MODEL, DATED
 from app.queries.events import status_changes
-from app.queries.provenance import change_published_dates, published_dates
+from app.queries.provenance import published_dates
 
 # (valid_from, valid_until, status): the status from one date up to, not including, another.
 Period = tuple[dt.date, dt.date, str]
@@ -100,24 +100,30 @@ class _Histories:
         return _lapsed(row, state, as_of)
 
 
-def _histories(session: Session, rows: Sequence[Any]) -> _Histories:
+def _histories(
+    session: Session, rows: Sequence[Any], published: dict[str, list[str]] | None = None
+) -> _Histories:
     record_type = rows[0].__tablename__
     ids = [r.id for r in rows]
-    return _Histories(
-        status_changes(session, subject_type=record_type, subject_ids=ids),
-        published_dates(session, record_type=record_type, record_ids=ids),
-        change_published_dates(session, subject_type=record_type, subject_ids=ids),
-    )
+    if published is None:
+        published = published_dates(session, record_type=record_type, record_ids=ids)
+    changes = status_changes(session, subject_type=record_type, subject_ids=ids)
+    return _Histories(changes.changes, published, changes.published)
 
 
 def statuses_at(
-    session: Session, rows: Sequence[Any], *, as_of: dt.date | None = None
+    session: Session,
+    rows: Sequence[Any],
+    *,
+    as_of: dt.date | None = None,
+    published: dict[str, list[str]] | None = None,
 ) -> dict[str, StatusOnDate | None]:
     """Each record's status on a date (today when not given), from its history; None where
-    the sources are silent (or, for a measure, before it existed)."""
+    the sources are silent (or, for a measure, before it existed). `published` gives the
+    publication dates of the articles citing each record where the caller has them."""
     if not rows:
         return {}
-    histories = _histories(session, rows)
+    histories = _histories(session, rows, published)
     on = as_of or today()
     return {row.id: histories.status(row, on) for row in rows}
 

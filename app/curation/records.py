@@ -3,6 +3,7 @@ cited, with the past kept and the derived data refreshed, as its declaration (`a
 says."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,7 +25,7 @@ from app.kinds import KINDS, Kind
 from app.models import Event
 from app.names import slug
 from app.payloads import RecordCreate, StatusChange
-from app.presenters.records import detail, present, render
+from app.presenters.records import as_listed, detail, render
 from app.problems import ProblemError, invalid_body
 from app.queries.borders import border, country_roles
 
@@ -32,15 +33,18 @@ from app.queries.borders import border, country_roles
 WRITE_FIELDS = frozenset(StatusChange.model_fields)
 
 
-def detail_body(session: Session, kind: Kind, row: Any) -> bytes:
-    """The record as GET /v1/{kind}/{id} answers it, byte for byte."""
-    return detail(session, kind, row).model_dump_json().encode()
+@dataclass(frozen=True)
+class _Served:
+    """A record as it is served: `body`, as GET /v1/{kind}/{id} answers it byte for byte, and
+    `state`, as lists serve it (provenance included), which is what a revision keeps."""
+
+    body: bytes
+    state: str
 
 
-def _state(session: Session, kind: Kind, row: Any) -> str:
-    """The record as it is served in lists (provenance included): a revision's state."""
-    (out,) = present(session, kind, [row])
-    return render(out)
+def _served(session: Session, kind: Kind, row: Any) -> _Served:
+    out = detail(session, kind, row)
+    return _Served(out.model_dump_json().encode(), render(as_listed(kind, out)))
 
 
 def _check_references(session: Session, kind: Kind, values: dict[str, Any]) -> None:
@@ -147,7 +151,9 @@ def create_record(
     _set_lists(session, kind, row, values)
     add_citations(session, kind.name, record_id, cited)
     session.flush()
-    refresh_derived(session, Changes(records=frozenset({(kind.name, record_id)})))
+    served = _served(session, kind, row)
+    key = (kind.name, record_id)
+    refresh_derived(session, Changes(records=frozenset({key}), documents={key: served.state}))
     audit = audit_entry(
         session,
         write,
@@ -155,11 +161,11 @@ def create_record(
         record_type=kind.name,
         record_id=record_id,
         before=None,
-        after=_state(session, kind, row),
+        after=served.state,
     )
     adopt(session, kind.name, record_id, audit)
-    body = detail_body(session, kind, row)
-    return Answer(201, body, {"ETag": etag(body), "Location": f"/v1/{kind.path}/{record_id}"})
+    headers = {"ETag": etag(served.body), "Location": f"/v1/{kind.path}/{record_id}"}
+    return Answer(201, served.body, headers)
 
 
 def update_record(
@@ -179,8 +185,8 @@ def update_record(
     ).first()
     if row is None:
         raise ProblemError(404, "Not found", f"No {kind.name} with id {record_id!r}.")
-    before_body = detail_body(session, kind, row)
-    current = etag(before_body)
+    before = _served(session, kind, row)
+    current = etag(before.body)
     if if_match is not None and not if_match_holds(if_match, current):
         raise ProblemError(
             412,
@@ -188,7 +194,6 @@ def update_record(
             f"The {kind.name} changed since that ETag was served; GET it again (ETag {current}).",
             headers={"ETag": current},
         )
-    before = _state(session, kind, row)
     counted_before = tally_groups(session, [(kind.name, record_id)])
     cited = resolve_citations(session, payload.citations)
     given = payload.model_dump(include=set(payload.model_fields_set) - WRITE_FIELDS)
@@ -223,32 +228,35 @@ def update_record(
                 cited=cited,
             )
         )
-    after = _state(session, kind, row)
-    if after == before and not events and not added:
+    # The derived data a write refreshes is not part of how a record is served.
+    after = _served(session, kind, row)
+    if after.state == before.state and not events and not added:
         # Nothing changed: nothing to record, and nothing for the other workers to reload.
-        return Answer(200, before_body, {"ETag": current})
+        return Answer(200, before.body, {"ETag": current})
+    key = (kind.name, record_id)
     changes = Changes(
-        records=frozenset({(kind.name, record_id)}),
+        records=frozenset({key}),
         events=frozenset(e.id for e in events),
         counted_before=counted_before,
+        documents={key: after.state},
     )
     refresh_derived(session, changes)
-    after = _state(session, kind, row)
     audit = audit_entry(
         session,
         write,
         action="update",
         record_type=kind.name,
         record_id=record_id,
-        before=before,
-        after=after,
+        before=before.state,
+        after=after.state,
     )
-    add_revision(session, record_type=kind.name, record_id=record_id, state=before, audit=audit)
+    add_revision(
+        session, record_type=kind.name, record_id=record_id, state=before.state, audit=audit
+    )
     adopt(session, kind.name, record_id, audit)
     for event in events:
         adopt(session, "event", event.id, audit)
-    body = detail_body(session, kind, row)
-    return Answer(200, body, {"ETag": etag(body)})
+    return Answer(200, after.body, {"ETag": etag(after.body)})
 
 
 def _current_values(session: Session, kind: Kind, row: Any) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Bringing the derived data in line after a write: every writer calls `refresh_derived`
 once, after its rows are written and before it commits."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -26,6 +27,9 @@ class Changes:
     # The tally groups the records counted in before the write (`tally_groups`): a record
     # that moved out of a group must leave its count.
     counted_before: frozenset[TallyGroup] = frozenset()
+    # Stored documents the writer has rendered already, by (record type, id): the records
+    # as they are served after the write.
+    documents: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.records or self.events or self.sources or self.rows_changed)
@@ -54,7 +58,7 @@ def refresh_derived(session: Session, changes: Changes) -> Refreshed:
         tallied = refresh_tallies(session)
         periods = refresh_periods(session)
     else:
-        rebuilt = refresh_documents(session, changes.records)
+        rebuilt = refresh_documents(session, changes.records, changes.documents)
         docs = search_documents_of(
             session, records_of=changes.records, events=changes.events, sources=changes.sources
         )

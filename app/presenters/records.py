@@ -36,7 +36,8 @@ def present(
     lists = load_lists(session, kind, ids)
     cited = load_provenance(session, record_type=kind.name, record_ids=ids)
     if kind.status is not None and statuses is None:
-        statuses = statuses_at(session, rows, as_of=on)
+        published = {i: sorted({c["published"] for c in cited[i] if c["published"]}) for i in ids}
+        statuses = statuses_at(session, rows, as_of=on, published=published)
     result = []
     for row in rows:
         values = fields_of(row, kind.out)
@@ -63,6 +64,11 @@ def detail(session: Session, kind: Kind, row: Any, as_of: dt.date | None = None)
     if "facts" in kind.detail.model_fields:
         extra["facts"] = facts_about(session, subject_type=kind.name, subject_id=row.id)
     return kind.detail(**dict(out), **extra)
+
+
+def as_listed(kind: Kind, out: BaseModel) -> BaseModel:
+    """A record's detail (`detail`) as lists serve it: without the detail's own fields."""
+    return kind.out.model_validate({name: getattr(out, name) for name in kind.out.model_fields})
 
 
 def render(out: BaseModel) -> str:

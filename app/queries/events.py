@@ -16,8 +16,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.models import (
+    Citation,
     Event,
     EventCountry,
+    Source,
 )
 
 S = TypeVar("S", bound=SelectOfScalar[Any])
@@ -41,13 +43,24 @@ def subject_events(
     return result
 
 
+@dataclass(frozen=True)
+class StatusChanges:
+    """The dated status changes of some subjects, oldest first, by subject; and the
+    publication dates of the articles citing each, by event id: what `status_at` reads."""
+
+    changes: dict[str, list[Any]]
+    published: dict[str, list[str]]
+
+
 def status_changes(
     session: Session, *, subject_type: str, subject_ids: Sequence[str]
-) -> dict[str, list[Any]]:
-    """The dated status changes of each subject, oldest first: what `status_at` reads."""
-    result: dict[str, list[Any]] = defaultdict(list)
+) -> StatusChanges:
+    """The subjects' dated status changes with the publication dates of the articles citing
+    each, in one query whether or not they have any."""
+    found = StatusChanges(defaultdict(list), defaultdict(list))
     if not subject_ids:
-        return result
+        return found
+    cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
     rows = session.execute(
         sa_select(
             col(Event.subject_id),
@@ -58,7 +71,10 @@ def status_changes(
             col(Event.date_note),
             col(Event.status_before),
             col(Event.status_after),
+            col(Source.published),
         )
+        .outerjoin(Citation, cited)
+        .outerjoin(Source, col(Source.file) == col(Citation.source_file))
         .where(
             col(Event.subject_type) == subject_type,
             col(Event.subject_id).in_(subject_ids),
@@ -67,8 +83,13 @@ def status_changes(
         .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
     )
     for row in rows:
-        result[row.subject_id].append(row)
-    return result
+        changes = found.changes[row.subject_id]
+        if not changes or changes[-1].id != row.id:
+            changes.append(row)
+        published = found.published[row.id]
+        if row.published is not None and row.published not in published:
+            published.append(row.published)
+    return found
 
 
 @dataclass(frozen=True)

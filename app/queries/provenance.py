@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from app.models import (
     Citation,
-    Event,
     Sentence,
     Source,
 )
@@ -77,32 +76,6 @@ def published_dates(
     )
     for record_id, published in rows:
         result[record_id].append(published)
-    return result
-
-
-def change_published_dates(
-    session: Session, *, subject_type: str, subject_ids: Sequence[str]
-) -> dict[str, list[str]]:
-    """The publication dates of the articles citing each dated status change of these
-    subjects, by event id (one query, whether or not they have any)."""
-    result: dict[str, list[str]] = defaultdict(list)
-    if not subject_ids:
-        return result
-    rows = session.execute(
-        select(Citation.record_id, Source.published)
-        .distinct()
-        .join(Source, col(Source.file) == col(Citation.source_file))
-        .join(Event, col(Event.id) == col(Citation.record_id))
-        .where(
-            Citation.record_type == "event",
-            col(Event.subject_type) == subject_type,
-            col(Event.subject_id).in_(subject_ids),
-            col(Event.status_after).is_not(None),
-            col(Source.published).is_not(None),
-        )
-    )
-    for event_id, published in rows:
-        result[event_id].append(published)
     return result
 
 
