@@ -143,6 +143,9 @@ class Kind:
     # Whether a list `as_of` a date the sources say nothing of lists the record as `unknown`
     # (a checkpoint was there) or leaves it out (a measure did not exist yet).
     listed_when_unknown: bool = True
+    # The text that describes the record's state, which a status change makes untrue unless
+    # the curator revises or keeps it.
+    prose: str = "summary"
 
     @property
     def name(self) -> str:
@@ -215,6 +218,7 @@ CROSSING = Kind(
     id_description="The crossing's slug.",
     id_example="storskog",
     title="name",
+    prose="notes",
     listed=(ALIASES, TRAFFIC),
     filters=_filters(
         "country",

@@ -10,7 +10,7 @@ never converted (`"yes"` is not `true`, `true` is not `1`, `"12"` is not `12`, `
 a decimal is, and a whole one (`12` or `12.0`) where an integer is.
 """
 
-from typing import Annotated, Any, ClassVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
 from pydantic.fields import FieldInfo
@@ -128,6 +128,15 @@ class StatusChange(Body):
     )
     event_summary: Summary | None = Field(
         default=None, description="The status event's summary; default: 'X: before → after'."
+    )
+    keep: list[Literal["notes", "summary", "citations"]] = Field(
+        default=[],
+        max_length=3,
+        description="Only with a status change: what still holds after it. A status change "
+        "makes the record's text and citations untrue: its citations become the ones the "
+        "PATCH gives, unless `citations` is kept, and it must give new `notes` (a crossing) "
+        "or a new `summary` (a restriction or fortification), or keep them. The old text and "
+        "citations stay in the record's revisions.",
     )
 
 

@@ -282,6 +282,12 @@ class BorderOut(BaseModel):
     status_event: str | None = Field(description=STATUS_EVENT_HELP)
     summary: str | None
     crossing_counts: CrossingCounts
+    not_revised_for: list[str] = Field(
+        description="The ids of its crossings' status changes dated after the newest article "
+        "its status and summary rest on, up to the date answered: the border's own status and "
+        "summary were written before them and not revised since.",
+        examples=[["koidula-restricted-2026-11-30"]],
+    )
     facts: list[FactOut]
     disputed: bool = Field(description="True when any of the border's facts is disputed.")
     provenance: list[Provenance]

@@ -64,7 +64,12 @@ def test_as_of_still_answers_the_past_after_a_change(writer: TestClient) -> None
     response = patch(
         writer,
         "/v1/crossings/terehova",
-        {"status": "closed", "effective": "2026-01-10", "citations": cite(NARVA_QUEUES)},
+        {
+            "status": "closed",
+            "effective": "2026-01-10",
+            "notes": "Closed.",
+            "citations": cite(NARVA_QUEUES),
+        },
     )
 
     assert response.status_code == 200, response.text
@@ -95,6 +100,7 @@ def test_a_reopening_after_a_closure_keeps_both_in_the_history(writer: TestClien
             "status": "open",
             "effective": "2025-09",
             "event_summary": "Narva reopens",
+            "notes": "Open again.",
             "citations": cite(NARVA_QUEUES),
         },
         "bob",
@@ -149,7 +155,12 @@ def test_restriction_lifted_keeps_its_past(writer: TestClient) -> None:
     response = patch(
         writer,
         url,
-        {"status": "lifted", "effective": "2025-10-01", "citations": cite(NARVA_QUEUES)},
+        {
+            "status": "lifted",
+            "effective": "2025-10-01",
+            "summary": "Estonia no longer inspects all cargo and all passengers.",
+            "citations": cite(NARVA_QUEUES),
+        },
     )
 
     assert response.status_code == 200, response.text
@@ -174,6 +185,7 @@ def test_fortification_figures_and_completion(writer: TestClient) -> None:
             "status": "completed",
             "effective": "2026-01",
             "length_km": 200.5,
+            "keep": ["summary"],
             "citations": cite(FINNS_BUILDING, ARTICLE_000),
         },
     )
@@ -386,7 +398,7 @@ def test_a_write_without_citations_is_a_422(writer: TestClient) -> None:
 def test_a_quote_the_record_cites_already_is_not_cited_twice(writer: TestClient) -> None:
     before = get_ok(writer, "/v1/crossings/narva")["provenance"]
 
-    patch(writer, "/v1/crossings/narva", close_narva())
+    patch(writer, "/v1/crossings/narva", close_narva(keep=["citations"]))
     again = patch(
         writer, "/v1/crossings/narva", {"notes": "Closed.", "citations": cite(NARVA_CLOSURE)}
     )
@@ -465,7 +477,7 @@ def test_a_note_on_the_new_status_keeps_the_date_the_status_implies(writer: Test
         writer,
         "/v1/crossings/narva",
         {"status": "open", "effective": "2025-07", "status_since": "2025-07-04"}
-        | {"citations": body["citations"]},
+        | {"notes": "Open again.", "citations": body["citations"]},
     )
     assert dated.status_code == 200, dated.text
     assert dated.json()["status_since"] == "2025-07-04", "a date given wins over the implied one"

@@ -175,11 +175,14 @@ def test_a_write_that_moves_records_between_groups_leaves_every_tally_right(
     """A record that leaves its country, status, kind or traffic mode leaves its count there:
     the recount covers the groups it was in as well as those it is in now."""
     moves: list[tuple[str, dict[str, Any]]] = [
-        ("crossings/narva", {"country": "LV", "status": "closed", "traffic": ["rail"]}),
-        ("crossings/narva", {"country": "EE", "status": "restricted"}),
+        (
+            "crossings/narva",
+            {"country": "LV", "status": "closed", "traffic": ["rail"], "keep": ["notes"]},
+        ),
+        ("crossings/narva", {"country": "EE", "status": "restricted", "keep": ["notes"]}),
         (
             "restrictions/lv-electronic-queue",
-            {"kind": "entry", "status": "lifted", "countries": ["EE", "LT"]},
+            {"kind": "entry", "status": "lifted", "countries": ["EE", "LT"], "keep": ["summary"]},
         ),
     ]
     for path, change in moves:

@@ -67,7 +67,12 @@ def test_a_stored_article_is_searchable_and_citable(writer: TestClient) -> None:
     closed = patch(
         writer,
         "/v1/crossings/narva",
-        {"status": "closed", "citations": [{"file": "900_test_article.txt", "text": quote}]},
+        {
+            "status": "closed",
+            "notes": "Closed.",
+            "keep": ["citations"],
+            "citations": [{"file": "900_test_article.txt", "text": quote}],
+        },
     )
 
     assert ("sentence", "900_test_article.txt#3") in [(h["type"], h["id"]) for h in hits]

@@ -296,7 +296,12 @@ def test_a_curated_records_history_is_the_curators_too(
     reopened = patch(
         writer,
         "/v1/crossings/vientuli",
-        {"status": "open", "effective": "2026-01", "citations": cite(NARVA_QUEUES)},
+        {
+            "status": "open",
+            "effective": "2026-01",
+            "notes": "Open again.",
+            "citations": cite(NARVA_QUEUES),
+        },
     )
     assert reopened.status_code == 200, reopened.text
     history = writer.get("/v1/crossings/vientuli").json()["history"]

@@ -36,9 +36,14 @@ def cite(text: str, file: str = ARTICLE_001) -> list[dict[str, str]]:
     return [{"file": file, "text": text}]
 
 
+# Narva's notes once it closes: a status change revises the text written for the old one.
+NARVA_CLOSED_NOTES = "Closed, as the Estonian authorities said it might be."
+
+
 def close_narva(**extra: Any) -> dict[str, Any]:
-    """A PATCH body: Narva closes, citing the article."""
-    return {"status": "closed", "citations": cite(NARVA_CLOSURE), **extra}
+    """A PATCH body: Narva closes, citing the article, with notes for its new status."""
+    body = {"status": "closed", "notes": NARVA_CLOSED_NOTES, "citations": cite(NARVA_CLOSURE)}
+    return body | extra
 
 
 def new_crossing(**extra: Any) -> dict[str, Any]:

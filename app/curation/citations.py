@@ -57,8 +57,11 @@ def _article(session: Session, file: str) -> Article | None:
     return Article(stored.file, stored.text, stored.sha256, spans)
 
 
-def add_citations(session: Session, record_type: str, record_id: str, cited: list[Cited]) -> int:
-    """Cite these quotes too (a quote the record cites already is not added twice)."""
+def add_citations(
+    session: Session, record_type: str, record_id: str, cited: list[Cited], *, replace: bool = False
+) -> int:
+    """Cite these quotes too (a quote the record cites already is not added twice); with
+    `replace`, cite only these."""
     existing = list(
         session.exec(
             select(Citation).where(
@@ -66,6 +69,11 @@ def add_citations(session: Session, record_type: str, record_id: str, cited: lis
             )
         )
     )
+    if replace:
+        for citation in existing:
+            session.delete(citation)
+        session.flush()
+        existing = []
     spans = {(c.source_file, c.quote_start, c.quote_end) for c in existing}
     position = max((c.position for c in existing), default=-1) + 1
     added = 0

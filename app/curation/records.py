@@ -18,6 +18,7 @@ from app.curation.events import (
     dates_follow_status,
     effective_date,
 )
+from app.curation.supersede import replaces_citations
 from app.dates import period_start
 from app.derived.refresh import Changes, refresh_derived
 from app.derived.tallies import tally_groups
@@ -202,6 +203,7 @@ def update_record(
     old_status = row.status
     status_changed = values["status"] != old_status
     effective = effective_date(session, kind, row, payload, status_changed)
+    replace = replaces_citations(kind, row, payload, given, status_changed)
     # Read before the change overwrites the record's `since`.
     baseline = baseline_event(session, kind, row, effective) if effective is not None else None
     if effective is not None:
@@ -209,7 +211,7 @@ def update_record(
     _set_columns(kind, row, given)
     session.flush()
     _set_lists(session, kind, row, given)
-    added = add_citations(session, kind.name, record_id, cited)
+    added = add_citations(session, kind.name, record_id, cited, replace=replace)
     session.flush()
     events: list[Event] = []
     if baseline is not None:

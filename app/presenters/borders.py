@@ -2,15 +2,19 @@
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session
 
 from app.dated import FRESHNESS, state_of, statuses_at, today
+from app.dates import parse_partial
+from app.history import newest
 from app.kinds import DATED
 from app.models import Border
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
 from app.queries.borders import crossing_counts, crossings_of
+from app.queries.events import status_changes
 from app.queries.facts import facts_of
 from app.queries.provenance import load_provenance
 from app.schemas import (
@@ -36,6 +40,7 @@ def borders(
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)
+    unrevised = _not_revised_for(session, rows, cited, on)
     result = []
     for b in rows:
         border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
@@ -44,12 +49,36 @@ def borders(
             **BORDER.fields(state),
             "stale": FRESHNESS.stale(state.last_reported, on),
             "crossing_counts": CrossingCounts(**counts.get(b.id, {})),
+            "not_revised_for": unrevised.get(b.id, []),
             "facts": border_facts,
             "disputed": any(f.disputed for f in border_facts),
             "provenance": cited[b.id],
         }
         result.append(BorderOut.model_validate(out))
     return result
+
+
+def _not_revised_for(
+    session: Session, rows: Sequence[Border], cited: dict[str, list[dict[str, Any]]], on: dt.date
+) -> dict[str, list[str]]:
+    """Each border's crossing status changes dated after the newest article it cites, up to
+    `on`: what its own status and summary, written from those articles, do not take in. A
+    change dated within that article's period may be in it, and is not counted."""
+    crossings = crossings_of(session, [b.id for b in rows])
+    history = status_changes(
+        session, subject_type="crossing", subject_ids=[c.id for c in crossings]
+    )
+    found: dict[str, list[tuple[dt.date, str]]] = {}
+    for border in rows:
+        written = newest([c["published"] for c in cited[border.id] if c["published"]])
+        after = parse_partial(written)[1] if written else dt.date.min
+        for crossing in (c for c in crossings if c.border_id == border.id):
+            found.setdefault(border.id, []).extend(
+                (change.date_start, change.id)
+                for change in history.changes.get(crossing.id, [])
+                if change.status_before != change.status_after and after < change.date_start <= on
+            )
+    return {border_id: [i for _, i in sorted(changes)] for border_id, changes in found.items()}
 
 
 def counts_on(
