@@ -8,8 +8,6 @@ from tests.routes.checks import assert_cited, assert_problem, ids, statements, w
 DISPUTED = {
     "baltic-defence-line-status",
     "crimea-suspension-year",
-    "lt-kaliningrad-transit-scope",
-    "no-border-fence-status",
     "no-ru-length",
     "storskog-name",
 }

@@ -28,7 +28,7 @@ def test_the_timeline_is_oldest_first(client: TestClient) -> None:
     keys = [(start(e), e["id"]) for e in events]
     assert keys == sorted(keys)
     assert events[0]["id"] == "no-ru-border-agreement-1949"
-    assert events[-1]["id"] == "pl-ottawa-withdrawal-2026-02"
+    assert events[-1]["id"] == "pl-ottawa-withdrawal-announced-2026-01"
 
 
 @pytest.mark.parametrize("limit", [1, 5, 23, 24])
@@ -41,10 +41,10 @@ def test_paging_through_events_of_the_same_date(client: TestClient) -> None:
         "lv-eastern-border-funding-2025",
         "lv-grebneva-pedestrian-ban-2025",
         "lv-terehova-pedestrian-ban-2025",
+        "no-ru-kirkenes-border-talks-2025",
         "pl-by-checkpoint-closed-zapad-2025",
         "pl-ru-border-cooperation-stopped-2025",
         "lt-kaliningrad-transit-limit-proposed-2025",
-        "no-ru-kirkenes-border-talks-2025",
         "lv-border-fence-completed-2025-12",
     ]
 
@@ -90,12 +90,14 @@ def test_from_and_to_take_partial_dates(client: TestClient) -> None:
         "lv-pededze-closed-2023",
         "lv-vientuli-closed-2023",
     ]
-    assert event_ids(client, **{"from": "2025-10-02", "to": "2025-10-02"}) == [
-        "no-ru-kirkenes-border-talks-2025"
+    assert event_ids(client, **{"from": "2025-10", "to": "2025-10"}) == [
+        "lt-kaliningrad-transit-limit-proposed-2025"
     ]
+    # The Kirkenes meeting is dated by its year only (its printed day and weekday disagree).
+    assert event_ids(client, **{"from": "2025-10-02", "to": "2025-10-02"}) == []
     assert event_ids(client, **{"from": "2026"}) == [
         "fi-ottawa-withdrawal-2026-01",
-        "pl-ottawa-withdrawal-2026-02",
+        "pl-ottawa-withdrawal-announced-2026-01",
     ]
     assert event_ids(client, **{"from": "2027"}) == []
 

@@ -20,7 +20,7 @@ def fortification_ids(client: TestClient, **params: object) -> set[str]:
 
 def test_every_fortification_cites_its_sentences_verbatim(client: TestClient) -> None:
     fortifications = walk(client, "/v1/fortifications", limit=500)
-    assert len(fortifications) == 11
+    assert len(fortifications) == 12
     for fortification in fortifications:
         assert_cited(fortification["provenance"])
         for field in ("country", "kind", "summary", "status", "length_km", "budget_eur"):
@@ -60,7 +60,7 @@ def test_country_filter(client: TestClient) -> None:
         "lv-eastern-border-reinforcement",
     }
     assert fortification_ids(client, country="BY") == {"pl-eastern-border-minefield"}
-    assert len(fortification_ids(client, country="RU")) == 10
+    assert len(fortification_ids(client, country="RU")) == 11
     assert fortification_ids(client, country="DK") == set()
 
 
@@ -82,12 +82,16 @@ def test_kind_filter(client: TestClient, kind: str, expected: set[str]) -> None:
 def test_status_filter(client: TestClient) -> None:
     assert fortification_ids(client, status="completed") == {"lv-border-fence"}
     assert fortification_ids(client, status="under_construction", country="NO") == {
-        "no-border-surveillance-upgrade"
+        "no-border-surveillance-upgrade",
+        "no-sectional-fence",
     }
 
 
 def test_q_matches_the_summary_in_any_case(client: TestClient) -> None:
-    assert fortification_ids(client, q="FENCE", country="NO") == {"no-border-fence"}
+    assert fortification_ids(client, q="FENCE", country="NO") == {
+        "no-border-fence",
+        "no-sectional-fence",
+    }
     assert fortification_ids(client, q="bunkers") == {"ee-concrete-bunkers"}
     assert fortification_ids(client, q="Suwalki") == {
         "lt-anti-tank-barriers",
@@ -98,19 +102,20 @@ def test_q_matches_the_summary_in_any_case(client: TestClient) -> None:
 
 @pytest.mark.parametrize("limit", [1, 4, 11])
 def test_paging_walks_every_fortification_once(client: TestClient, limit: int) -> None:
-    assert len(set(ids(walk(client, "/v1/fortifications", limit=limit)))) == 11
+    assert len(set(ids(walk(client, "/v1/fortifications", limit=limit)))) == 12
 
 
-def test_detail_has_history_and_the_disputed_status(client: TestClient) -> None:
+def test_detail_has_history_and_its_status_fact(client: TestClient) -> None:
     fence = get_ok(client, "/v1/fortifications/no-border-fence")
     assert [e["id"] for e in fence["history"]] == [
         "no-border-fence-proposed-2024",
         "no-border-fence-rejected-2024",
     ]
     status = next(f for f in fence["facts"] if f["id"] == "no-border-fence-status")
-    assert status["disputed"] is True
-    assert status["preferred_value"] == "rejected"
-    assert {c["value"] for c in status["claims"]} == {"rejected", "under_construction"}
+    # The fence local media reported on some sections is another object, not a claim about
+    # this one.
+    assert status["disputed"] is False
+    assert [c["value"] for c in status["claims"]] == ["rejected"]
     assert_all_cited(fence)
 
 
