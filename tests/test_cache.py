@@ -544,7 +544,7 @@ def test_the_writers_own_write_empties_its_cache_once_and_another_workers_still_
         writer.get("/healthz")
         assert any(key[0] == "/v1/crossings" for key in store.entries), "still cached"
 
-        reopen = {"status": "open", "citations": close_narva()["citations"]}
+        reopen = {"status": "open", "notes": "Open again.", "citations": close_narva()["citations"]}
         assert patch(other, "/v1/crossings/narva", reopen).is_success
         watcher.poll()  # reads the version the other worker wrote
         writer.get("/healthz")

@@ -198,7 +198,7 @@ def test_a_write_recounts_only_the_tally_groups_it_touched(
 ) -> None:
     """A recount of the whole table grew with the store (0.46 s a write at 100k crossings on
     SQLite); a write's is bounded by the groups of its record."""
-    untouched = ("NO", "RU", "open", "")
+    untouched = ("NO", "RU", "restricted", "")
     with Session(seeded_fresh_engine) as session:
         row = session.get(CrossingTally, untouched)
         assert row is not None

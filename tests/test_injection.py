@@ -479,7 +479,7 @@ def nul_writes() -> list[tuple[str, str, str, dict[str, Any]]]:
     """(method, url, field, body): a write otherwise accepted, with NUL in one text field."""
     source, crossing = source_body(0, "x"), crossing_body(0, "x")
     restriction, fortification = restriction_body(0, "x"), fortification_body(0, "x")
-    narva = {"status": "closed", "citations": cite(NARVA_CLOSURE)}
+    narva = {"status": "closed", "keep": ["notes"], "citations": cite(NARVA_CLOSURE)}
     writes = [
         *(("POST", "/v1/sources", f, source | {f: NUL}) for f in ("title", "publisher", "text")),
         ("POST", "/v1/sources", "published_note", source | {"published_note": NUL}),
@@ -498,7 +498,7 @@ def nul_writes() -> list[tuple[str, str, str, dict[str, Any]]]:
             "PATCH",
             "/v1/crossings/narva",
             "citations.0.text",
-            {"status": "closed", "citations": cite(NARVA_CLOSURE + NUL)},
+            {"status": "closed", "keep": ["notes"], "citations": cite(NARVA_CLOSURE + NUL)},
         ),
     ]
     return writes

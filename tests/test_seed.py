@@ -224,7 +224,7 @@ def test_seeding_leaves_a_curated_change_alone_and_says_so(
     assert report.changes["crossing"] == (0, 1, 0)  # storskog, still the seed's
     assert writer.get("/v1/crossings/narva").json() == narva
     assert crossing_row(seeded_fresh_engine, "storskog") == {
-        "status": "open",
+        "status": "restricted",
         "notes": "Edited in the seed file.",
     }
     again = seed(seeded_fresh_engine, seed_copy)

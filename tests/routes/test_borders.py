@@ -91,8 +91,10 @@ def fact(border: dict[str, Any], topic: str) -> dict[str, Any]:
 def test_norway_russia(client: TestClient, border_id: str) -> None:
     border = get_ok(client, f"/v1/borders/{border_id}")
     assert border["id"] == "NO-RU"
-    assert border["status"] == "open"
-    assert border["crossing_counts"] == {"open": 1, "closed": 0, "restricted": 0, "unknown": 0}
+    # Russian-plated passenger cars may not enter since October 2023: restricted, by the
+    # same rule as LT-RU.
+    assert (border["status"], border["status_since"]) == ("restricted", "2023-10")
+    assert border["crossing_counts"] == {"open": 0, "closed": 0, "restricted": 1, "unknown": 0}
     assert ids(border["crossings"]) == ["storskog"]
     assert border["disputed"] is True
 

@@ -53,7 +53,11 @@ def test_the_list_has_every_crossing_with_the_contract_fields(client: TestClient
     storskog = next(c for c in body["data"] if c["id"] == "storskog")
     assert storskog["name"] == "Storskog"
     assert "Sturskug" in storskog["aliases"]
-    assert (storskog["country"], storskog["neighbour"], storskog["status"]) == ("NO", "RU", "open")
+    assert (storskog["country"], storskog["neighbour"], storskog["status"]) == (
+        "NO",
+        "RU",
+        "restricted",
+    )
     for field in ("traffic", "status_since", "provenance"):
         assert field in storskog
 
@@ -91,7 +95,7 @@ def test_neighbour_filter(client: TestClient) -> None:
     ("status", "expected"),
     [
         ("closed", {"pededze", "vientuli"}),
-        ("restricted", {"grebneva", "panemune", "terehova"}),
+        ("restricted", {"grebneva", "panemune", "storskog", "terehova"}),
         ("unknown", set()),
     ],
 )
@@ -107,6 +111,7 @@ def test_open_is_everything_neither_closed_nor_restricted(client: TestClient) ->
         "vientuli",
         "grebneva",
         "panemune",
+        "storskog",
         "terehova",
     }
 
@@ -336,7 +341,10 @@ def test_detail_has_the_facts_about_the_crossing(client: TestClient) -> None:
     assert facts["storskog-name"]["disputed"] is True
     assert facts["storskog-name"]["preferred_value"] == "Storskog"
     assert facts["storskog-travellers-2025"]["preferred_value"] == "51000"
-    assert [e["id"] for e in crossing["history"]] == ["no-storskog-kept-open-2023"]
+    assert [e["id"] for e in crossing["history"]] == [
+        "no-storskog-kept-open-2023",
+        "no-storskog-restricted-2023-10",
+    ]
     assert_all_cited(crossing)
 
 

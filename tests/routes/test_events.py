@@ -18,7 +18,7 @@ def start(event: dict[str, Any]) -> str:
 
 def test_every_event_cites_its_sentences_verbatim(client: TestClient) -> None:
     events = walk(client, "/v1/events", limit=500)
-    assert len(events) == 24
+    assert len(events) == 25
     for event in events:
         assert_cited(event["provenance"])
 
