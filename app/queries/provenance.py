@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     and_,
 )
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -35,23 +36,38 @@ def load_provenance(
     result: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if not record_ids:
         return result
-    rows = session.exec(
-        _with_sentences(select(Citation, Sentence, Source.published))
+    # Columns, not entities: a list's citations are many, and each entity costs the ORM's
+    # bookkeeping for a value only read once.
+    rows = session.execute(
+        _with_sentences(
+            sa_select(
+                col(Citation.record_id),
+                col(Citation.source_file),
+                col(Citation.sentence_index),
+                col(Sentence.text),
+                col(Sentence.char_start),
+                col(Sentence.char_end),
+                col(Citation.quote),
+                col(Citation.quote_start),
+                col(Citation.quote_end),
+                col(Source.published),
+            )
+        )
         .where(Citation.record_type == record_type, col(Citation.record_id).in_(record_ids))
         .order_by(col(Citation.record_id), col(Citation.position))
     )
-    for citation, sentence, published in rows:
-        result[citation.record_id].append(
+    for row in rows:
+        result[row.record_id].append(
             {
-                "source_file": citation.source_file,
-                "sentence_index": citation.sentence_index,
-                "sentence": sentence.text,
-                "char_start": sentence.char_start,
-                "char_end": sentence.char_end,
-                "quote": citation.quote,
-                "quote_start": citation.quote_start,
-                "quote_end": citation.quote_end,
-                "published": published,
+                "source_file": row.source_file,
+                "sentence_index": row.sentence_index,
+                "sentence": row.text,
+                "char_start": row.char_start,
+                "char_end": row.char_end,
+                "quote": row.quote,
+                "quote_start": row.quote_start,
+                "quote_end": row.quote_end,
+                "published": row.published,
             }
         )
     return result
