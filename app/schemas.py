@@ -286,7 +286,7 @@ class BorderOut(BaseModel):
         description="The ids of its crossings' status changes dated after the newest article "
         "its status and summary rest on, up to the date answered: the border's own status and "
         "summary were written before them and not revised since.",
-        examples=[["koidula-restricted-2026-11-30"]],
+        examples=[["koidula-2026-11-30-01-restricted"]],
     )
     facts: list[FactOut]
     disputed: bool = Field(description="True when any of the border's facts is disputed.")
