@@ -10,7 +10,7 @@ from app.dated import FRESHNESS, state_of, statuses_at, today
 from app.dates import parse_partial
 from app.history import newest
 from app.kinds import DATED
-from app.models import Border
+from app.models import Border, Crossing
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
 from app.queries.borders import crossing_counts, crossings_of
@@ -33,14 +33,15 @@ def borders(
     on = as_of or today()
     statuses = statuses_at(session, rows, as_of=on)
     ids = [b.id for b in rows]
+    crossings = crossings_of(session, ids)
     if as_of is None:
         counts = crossing_counts(session, border_ids=ids)
     else:
-        counts = counts_on(session, ids, as_of)
+        counts = counts_on(session, crossings, as_of)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)
-    unrevised = _not_revised_for(session, rows, cited, on)
+    unrevised = _not_revised_for(session, rows, crossings, cited, on)
     result = []
     for b in rows:
         border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
@@ -59,12 +60,15 @@ def borders(
 
 
 def _not_revised_for(
-    session: Session, rows: Sequence[Border], cited: dict[str, list[dict[str, Any]]], on: dt.date
+    session: Session,
+    rows: Sequence[Border],
+    crossings: Sequence[Crossing],
+    cited: dict[str, list[dict[str, Any]]],
+    on: dt.date,
 ) -> dict[str, list[str]]:
     """Each border's crossing status changes dated after the newest article it cites, up to
     `on`: what its own status and summary, written from those articles, do not take in. A
     change dated within that article's period may be in it, and is not counted."""
-    crossings = crossings_of(session, [b.id for b in rows])
     history = status_changes(
         session, subject_type="crossing", subject_ids=[c.id for c in crossings]
     )
@@ -82,10 +86,9 @@ def _not_revised_for(
 
 
 def counts_on(
-    session: Session, border_ids: Sequence[str], as_of: dt.date
+    session: Session, crossings: Sequence[Crossing], as_of: dt.date
 ) -> dict[str, dict[str, int]]:
-    """Crossings per status for each border, by their status on `as_of`."""
-    crossings = crossings_of(session, border_ids)
+    """Crossings per status for each of their borders, by their status on `as_of`."""
     statuses = statuses_at(session, crossings, as_of=as_of)
     counts: dict[str, dict[str, int]] = {}
     for crossing in crossings:
