@@ -10,7 +10,7 @@ from app.articles import Article, SentenceSpan, resolve_quote
 from app.models import Citation
 from app.payloads import CitationIn
 from app.problems import invalid_body
-from app.queries.sources import sentences_of, source
+from app.queries.sources import sentence_spans, source
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,7 @@ def _article(session: Session, file: str) -> Article | None:
     stored = source(session, file=file)
     if stored is None:
         return None
-    spans = [
-        SentenceSpan(s.sentence_index, s.char_start, s.char_end, s.kind, s.text)
-        for s in sentences_of(session, file=file)
-    ]
+    spans = [SentenceSpan(*span) for span in sentence_spans(session, file=file)]
     return Article(stored.file, stored.text, stored.sha256, spans)
 
 

@@ -13,8 +13,7 @@ from app.kinds import DATED
 from app.models import Border, Crossing
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
-from app.queries.borders import crossing_counts, crossings_of
-from app.queries.events import status_changes
+from app.queries.borders import crossing_counts, crossing_status_changes, crossings_of
 from app.queries.facts import facts_of
 from app.queries.provenance import load_provenance
 from app.schemas import (
@@ -33,15 +32,14 @@ def borders(
     on = as_of or today()
     statuses = statuses_at(session, rows, as_of=on)
     ids = [b.id for b in rows]
-    crossings = crossings_of(session, ids)
     if as_of is None:
         counts = crossing_counts(session, border_ids=ids)
     else:
-        counts = counts_on(session, crossings, as_of)
+        counts = counts_on(session, crossings_of(session, ids), as_of)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)
-    unrevised = _not_revised_for(session, rows, crossings, cited, on)
+    unrevised = _not_revised_for(session, rows, cited, on)
     result = []
     for b in rows:
         border_facts = [fact_out[f.id] for f in own_facts.get(b.id, [])]
@@ -62,27 +60,21 @@ def borders(
 def _not_revised_for(
     session: Session,
     rows: Sequence[Border],
-    crossings: Sequence[Crossing],
     cited: dict[str, list[dict[str, Any]]],
     on: dt.date,
 ) -> dict[str, list[str]]:
     """Each border's crossing status changes dated after the newest article it cites, up to
     `on`: what its own status and summary, written from those articles, do not take in. A
     change dated within that article's period may be in it, and is not counted."""
-    history = status_changes(
-        session, subject_type="crossing", subject_ids=[c.id for c in crossings]
-    )
-    found: dict[str, list[tuple[dt.date, str]]] = {}
+    after: dict[str, dt.date] = {}
     for border in rows:
         written = newest([c["published"] for c in cited[border.id] if c["published"]])
-        after = parse_partial(written)[1] if written else dt.date.min
-        for crossing in (c for c in crossings if c.border_id == border.id):
-            found.setdefault(border.id, []).extend(
-                (change.date_start, change.id)
-                for change in history.changes.get(crossing.id, [])
-                if change.status_before != change.status_after and after < change.date_start <= on
-            )
-    return {border_id: [i for _, i in sorted(changes)] for border_id, changes in found.items()}
+        after[border.id] = parse_partial(written)[1] if written else dt.date.min
+    found: dict[str, list[str]] = {}
+    for border_id, start, event_id in crossing_status_changes(session, list(after)):
+        if after[border_id] < start <= on:
+            found.setdefault(border_id, []).append(event_id)
+    return found
 
 
 def counts_on(

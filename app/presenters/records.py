@@ -16,6 +16,7 @@ from app.dated import FRESHNESS, state_of, statuses_at, today
 from app.history import StatusOnDate, newest
 from app.kinds import Kind
 from app.presenters.evidence import facts_about, fields_of, history_of
+from app.queries.lists import ListFilter, documents_after
 from app.queries.provenance import load_provenance
 from app.queries.records import load_lists, records
 
@@ -86,3 +87,11 @@ def documents_of(session: Session, kind: Kind, page: Sequence[tuple[str, str | N
             r.id: render(out) for r, out in zip(rows, present(session, kind, rows), strict=True)
         }
     return [doc if doc is not None else built[record_id] for record_id, doc in page]
+
+
+def served_now(session: Session, kind: Kind, list_filter: ListFilter, limit: int) -> list[Any]:
+    """The first `limit` records of a list as lists serve them today: their stored documents
+    (built where missing), as of today's date, read back as the kind's answer models."""
+    docs = documents_of(session, kind, documents_after(session, list_filter, after="", limit=limit))
+    on = today()
+    return [kind.out.model_validate_json(FRESHNESS.restamp(doc, on)) for doc in docs]

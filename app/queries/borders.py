@@ -1,5 +1,6 @@
 """Countries and borders, and the crossings each border has per status."""
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from app.models import (
     Country,
     Crossing,
     CrossingTally,
+    Event,
 )
 
 
@@ -64,3 +66,28 @@ def crossings_of(session: Session, border_ids: Sequence[str]) -> list[Crossing]:
         return []
     query = select(Crossing).where(col(Crossing.border_id).in_(border_ids))
     return list(session.exec(query.order_by(col(Crossing.id))))
+
+
+def crossing_status_changes(
+    session: Session, border_ids: Sequence[str]
+) -> list[tuple[str, dt.date, str]]:
+    """The changes of status of these borders' crossings, as (border id, first day of the
+    change's date, event id), in date order: read off the events alone, however many
+    crossings the borders have."""
+    if not border_ids:
+        return []
+    query = (
+        select(col(Crossing.border_id), col(Event.date_start), col(Event.id))
+        .join(Crossing, col(Crossing.id) == col(Event.subject_id))
+        .where(
+            col(Event.subject_type) == "crossing",
+            col(Crossing.border_id).in_(border_ids),
+            col(Event.status_after).is_not(None),
+            or_(
+                col(Event.status_before).is_(None),
+                col(Event.status_before) != col(Event.status_after),
+            ),
+        )
+        .order_by(col(Event.date_start), col(Event.id))
+    )
+    return [(b, start, i) for b, start, i in session.exec(query) if start is not None]

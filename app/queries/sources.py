@@ -1,6 +1,7 @@
 """The articles and their sentences."""
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -35,6 +36,18 @@ def sentences_of(session: Session, *, file: str) -> list[Sentence]:
             .order_by(col(Sentence.sentence_index))
         )
     )
+
+
+def sentence_spans(session: Session, *, file: str) -> list[tuple[int, int, int, str, str]]:
+    """An article's sentences as (index, start, end, kind, text), in order: the columns alone,
+    for a write that resolves quotes (it reads every sentence of each article it cites)."""
+    columns = ("sentence_index", "char_start", "char_end", "kind", "text")
+    query = (
+        sa_select(*(col(getattr(Sentence, c)) for c in columns))
+        .where(col(Sentence.source_file) == file)
+        .order_by(col(Sentence.sentence_index))
+    )
+    return [(i, start, end, kind, text) for i, start, end, kind, text in session.execute(query)]
 
 
 def sentence(session: Session, *, file: str, index: int) -> Sentence | None:

@@ -12,7 +12,7 @@ from app.history import newest
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
 from app.presenters.borders import borders as present_borders
 from app.presenters.evidence import events as present_events
-from app.presenters.records import present
+from app.presenters.records import present, served_now
 from app.problems import not_found, problem_responses
 from app.queries.borders import borders, country
 from app.queries.events import Timeline, events_page
@@ -71,15 +71,22 @@ def get_country(
             name: found if found.kind.listed_when_unknown else on_date(found, on)
             for name, found in lists.items()
         }
-    first = {
-        name: present(
-            session,
-            list_filter.kind,
-            records_after(session, list_filter=list_filter, after=None, limit=EMBEDDED_LIMIT),
-            as_of=on,
-        )
-        for name, list_filter in lists.items()
-    }
+    if on is None:
+        # As lists answer today: from the stored documents.
+        first = {
+            name: served_now(session, list_filter.kind, list_filter, EMBEDDED_LIMIT)
+            for name, list_filter in lists.items()
+        }
+    else:
+        first = {
+            name: present(
+                session,
+                list_filter.kind,
+                records_after(session, list_filter=list_filter, after=None, limit=EMBEDDED_LIMIT),
+                as_of=on,
+            )
+            for name, list_filter in lists.items()
+        }
     events, events_total = events_page(
         session, Timeline(country=code, date_to=on), after=None, limit=EMBEDDED_LIMIT
     )
