@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
 from app.auth import Curators, WriteGuard
-from app.cache import CacheStore, DataVersion, ResponseCache
+from app.cache import UNCACHED_PATHS, CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
 from app.dated import FRESHNESS
 from app.db.engine import make_engine, make_loop_reader
-from app.db.runner import Database
+from app.db.runner import Database, WritesFirst
 from app.derived.version import data_version
 from app.limits import RequestBodyLimits
 from app.problems import install as install_problems
@@ -104,6 +104,9 @@ class UTF8JSONResponse(JSONResponse):
     media_type = JSON_MEDIA_TYPE
 
 
+# How long a read that reaches the database may wait for this process's writes to be done
+# (app.db.runner.WritesFirst): about a write's time on a busy machine.
+READS_YIELD_SECONDS = 0.2
 # Worker threads on SQLite unless WORKER_THREADS says otherwise (app.config).
 SQLITE_THREADS = 2
 
@@ -200,7 +203,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The cache is outermost, so a cached answer carries the CORS and security headers it was
     # computed with; the security headers wrap the framework's own 500s too.
     app.cache_layer = ResponseCache(
-        SecurityHeaders(partial(FastAPI.__call__, app)),
+        WritesFirst(
+            SecurityHeaders(partial(FastAPI.__call__, app)),
+            database=app.state.database,
+            bound=READS_YIELD_SECONDS,
+            exempt=UNCACHED_PATHS,
+        ),
         store=app.state.cache,
         max_age=settings.cache_max_age,
     )

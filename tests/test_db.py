@@ -20,11 +20,12 @@ from sqlalchemy import event, text
 from sqlalchemy import exc as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
 from app.db.engine import make_engine
 from app.db.errors import BUSY, classify
-from app.db.runner import Database
+from app.db.runner import Database, WritesFirst
 from app.db.session import close_quietly, write_session
 from app.main import create_app
 
@@ -149,6 +150,65 @@ def test_a_write_that_gets_no_turn_in_time_is_refused_as_busy_and_changes_nothin
     assert len(refused) == 1 and classify(refused[0]) is BUSY
     with fresh_engine.connect() as conn:
         assert conn.execute(text(version)).scalar_one() == before + 1, "a's write alone"
+
+
+def read_after_writes(
+    database: Database,
+    writes: list[Callable[[Session], str]],
+    *,
+    bound: float,
+    order: list[str] | None = None,
+    path: str = "/",
+) -> float:
+    """How long a read waited in `WritesFirst` with `bound`, coming while `writes` (each
+    started 10 ms after the one before) waited or ran; it notes "read" in `order` as it runs."""
+    order = [] if order is None else order
+    waited: list[float] = []
+
+    async def read(scope: Scope, receive: Receive, send: Send) -> None:
+        order.append("read")
+
+    gate = WritesFirst(read, database=database, bound=bound, exempt=frozenset({"/healthz"}))
+
+    async def reader() -> None:
+        await anyio.sleep(0.05)
+        start = time.monotonic()
+        scope = {"type": "http", "method": "GET", "path": path}
+        await gate(scope, None, None)  # type: ignore[arg-type]
+        waited.append(time.monotonic() - start)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            for work in writes:
+                tasks.start_soon(database.write, work)
+                await anyio.sleep(0.01)
+            tasks.start_soon(reader)
+
+    anyio.run(main)
+    return waited[0]
+
+
+def test_a_read_that_reaches_the_database_waits_for_the_writes_under_way(
+    fresh_engine: Engine,
+) -> None:
+    """A write holds the write lock while it runs Python, and each read thread beside it
+    slows it, and every write queued behind it."""
+    database = Database(fresh_engine, write_wait=10)
+    order: list[str] = []
+    writes = [noting(order, "a", 0.3), noting(order, "b", 0.1)]
+    read_after_writes(database, writes, bound=5, order=order)
+    # The read came while a ran and b waited for its turn: it ran after both.
+    assert order == ["a begins", "a ends", "b begins", "b ends", "read"]
+    assert read_after_writes(database, [], bound=5) < 0.5, "with no write, it waits for none"
+
+
+def test_a_read_waits_for_writes_no_longer_than_its_bound_nor_a_health_check_at_all(
+    fresh_engine: Engine,
+) -> None:
+    database = Database(fresh_engine, write_wait=10)
+    # The write runs 3 s; the read waits 0.2 s for it.
+    assert 0.15 < read_after_writes(database, [noting([], "a", 3)], bound=0.2) < 2
+    assert read_after_writes(database, [noting([], "a", 3)], bound=5, path="/healthz") < 2
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.db.errors import READ_ONLY, classify
 from app.db.session import close_quietly, write_session
@@ -76,6 +77,24 @@ class Database:
         # PostgreSQL's quick reads on the serving event loop (`app.db.engine.make_loop_reader`),
         # once serving.
         self.loop_reader: AsyncEngine | None = None
+        # The writes of this process waiting for their turn or running, and an event set once
+        # there are none (made on first use, inside the event loop that serves).
+        self._writes = 0
+        self._no_writes: anyio.Event | None = None
+
+    async def after_writes(self, bound: float) -> None:
+        """Return once no write of this process waits or runs, or after `bound` seconds.
+
+        A read that is about to be computed calls this (`WritesFirst`): a write holds the
+        database's write lock while its thread runs Python, sharing the interpreter lock with
+        every reader thread, so each read begun beside it slows it and every write queued
+        behind it. The bound keeps a steady stream of writes from holding reads up for
+        longer than that.
+        """
+        if self._writes == 0 or self._no_writes is None:
+            return
+        with anyio.move_on_after(bound):
+            await self._no_writes.wait()
 
     async def run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -147,6 +166,18 @@ class Database:
         if self._writers is None:
             self._writers = anyio.Lock()
             self._write_thread = anyio.CapacityLimiter(1)
+        self._writes += 1
+        if self._writes == 1:
+            self._no_writes = anyio.Event()
+        try:
+            return await self._write_in_turn(in_thread)
+        finally:
+            self._writes -= 1
+            if self._writes == 0 and self._no_writes is not None:
+                self._no_writes.set()
+
+    async def _write_in_turn(self, in_thread: Callable[[], T]) -> T:
+        assert self._writers is not None
         # Only the wait for a turn is bounded: a write that has begun runs to its end.
         with anyio.move_on_after(self.write_wait) as waiting:
             await self._writers.acquire()
@@ -169,6 +200,26 @@ class Database:
             return await anyio.to_thread.run_sync(in_thread, limiter=self._write_thread)
         finally:
             self._writers.release()
+
+
+class WritesFirst:
+    """ASGI middleware: a GET or HEAD waits, up to `bound` seconds, until this process has no
+    write waiting or running (`Database.after_writes`). Behind the response cache, it holds
+    up only the reads that reach the database. The `exempt` paths (health checks) never wait."""
+
+    def __init__(
+        self, app: ASGIApp, *, database: Database, bound: float, exempt: frozenset[str]
+    ) -> None:
+        self.app = app
+        self.database = database
+        self.bound = bound
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reads = scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+        if reads and scope["path"] not in self.exempt:
+            await self.database.after_writes(self.bound)
+        await self.app(scope, receive, send)
 
 
 def database_of(request: Request) -> Database:
