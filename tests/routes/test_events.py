@@ -18,7 +18,7 @@ def start(event: dict[str, Any]) -> str:
 
 def test_every_event_cites_its_sentences_verbatim(client: TestClient) -> None:
     events = walk(client, "/v1/events", limit=500)
-    assert len(events) == 25
+    assert len(events) == 26
     for event in events:
         assert_cited(event["provenance"])
 
@@ -46,6 +46,7 @@ def test_paging_through_events_of_the_same_date(client: TestClient) -> None:
         "pl-ru-border-cooperation-stopped-2025",
         "lt-kaliningrad-transit-limit-proposed-2025",
         "lv-border-fence-completed-2025-12",
+        "ru-kaliningrad-blockade-warning-2025-12-19",
     ]
 
 
