@@ -89,9 +89,10 @@ def documents_of(session: Session, kind: Kind, page: Sequence[tuple[str, str | N
     return [doc if doc is not None else built[record_id] for record_id, doc in page]
 
 
-def served_now(session: Session, kind: Kind, list_filter: ListFilter, limit: int) -> list[Any]:
+def served_now(session: Session, list_filter: ListFilter, limit: int) -> list[Any]:
     """The first `limit` records of a list as lists serve them today: their stored documents
     (built where missing), as of today's date, read back as the kind's answer models."""
+    kind = list_filter.kind
     docs = documents_of(session, kind, documents_after(session, list_filter, after="", limit=limit))
     on = today()
     return [kind.out.model_validate_json(FRESHNESS.restamp(doc, on)) for doc in docs]

@@ -74,7 +74,7 @@ def get_country(
     if on is None:
         # As lists answer today: from the stored documents.
         first = {
-            name: served_now(session, list_filter.kind, list_filter, EMBEDDED_LIMIT)
+            name: served_now(session, list_filter, EMBEDDED_LIMIT)
             for name, list_filter in lists.items()
         }
     else:
