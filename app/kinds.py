@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.history import DatedStatus
+from app.history import NO_EVIDENCE, DatedStatus
 from app.models import (
     Crossing,
     CrossingAlias,
@@ -168,6 +168,14 @@ class Kind:
         """The record's columns a write sets from its body as they are."""
         skip = {"id", "doc", *self.derived, *(f"{c}_start" for c in self.dated)}
         return tuple(c for c in self.model.model_fields if c not in skip)
+
+    @property
+    def history_fields(self) -> tuple[str, ...]:
+        """The answer's fields a dated change carries (`app.changes`): all but its id, its
+        dated status and what that rests on, and its provenance."""
+        dated = set(self.status.fields(NO_EVIDENCE)) if self.status is not None else set()
+        skip = {"id", "provenance", "stale", *dated}
+        return tuple(name for name in self.out.model_fields if name not in skip)
 
     def listing(self, name: str) -> Listed:
         return next(link for link in self.listed if link.name == name)

@@ -195,6 +195,11 @@ class Event(SQLModel, table=True):
     subject_id: str | None = Field(default=None, max_length=64)
     status_before: str | None = Field(default=None, max_length=24)
     status_after: str | None = Field(default=None, max_length=24)
+    # The subject's other fields the change set, as a JSON object of
+    # `{"<field>": {"before": ..., "after": ...}}`; null where it changed only the status (or
+    # has no subject). The citations the subject had before, where the change replaced them,
+    # are citations of record type "superseded" under the event's id.
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class EventCountry(SQLModel, table=True):

@@ -113,6 +113,12 @@ class Subject(BaseModel):
     id: str
 
 
+class FieldChange(BaseModel):
+    field: str = Field(examples=["traffic"])
+    before: Any = Field(examples=[["car", "pedestrian"]])
+    after: Any = Field(examples=[["car"]])
+
+
 class EventOut(BaseModel):
     id: str
     date: str = Field(examples=["2023-12"], description="YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -124,6 +130,9 @@ class EventOut(BaseModel):
     subject: Subject | None
     status_before: str | None
     status_after: str | None
+    changes: list[FieldChange] = Field(
+        description="The subject's other fields it set, by name: earlier dates get `before`."
+    )
     provenance: list[Provenance]
 
 

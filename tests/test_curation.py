@@ -134,8 +134,10 @@ def test_the_effective_date_defaults_to_today(writer: TestClient) -> None:
         ("vientuli", {"status": "open", "effective": "2023-06"}),
         ("narva", {"status": "closed", "effective": "2999-01-01"}),
         ("narva", {"status": "closed", "effective": "2025-13"}),
-        # Only a status change has an effective date.
-        ("narva", {"notes": "Queues.", "effective": "2025-06"}),
+        # A date for a write that changes nothing it dates.
+        ("narva", {"effective": "2025-06"}),
+        # A field change can't be dated before the latest dated change either.
+        ("vientuli", {"traffic": ["car"], "effective": "2023-06"}),
     ],
 )
 def test_an_effective_date_out_of_order_is_a_422(

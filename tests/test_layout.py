@@ -16,7 +16,16 @@ WRITE_SIDE = ("app.curation", "app.seed", "app.ingest", "app.derived")
 READ_SIDE = ("app.queries", "app.presenters", "app.dated", "app.exports", "app.routes.lists")
 # Layers from the bottom: a module imports only from its own layer or those below it.
 LAYERS = [
-    ("app.models", "app.schemas", "app.dates", "app.history", "app.names", "app.config", "app.db"),
+    (
+        "app.models",
+        "app.schemas",
+        "app.dates",
+        "app.history",
+        "app.changes",
+        "app.names",
+        "app.config",
+        "app.db",
+    ),
     ("app.kinds",),
     ("app.queries",),
     ("app.dated", "app.presenters"),

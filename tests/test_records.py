@@ -73,7 +73,14 @@ def test_every_quote_in_the_records_file_becomes_a_citation(dataset: Dataset) ->
         for section in ("borders", "crossings", "restrictions", "fortifications", "events")
         for r in records[section]
     ] + [claim for fact in records["facts"] for claim in fact["claims"]]
-    expected = sorted((q["file"], q["text"]) for r in quoted for q in r["quotes"])
+    # The quotes of a record's earlier states are citations too.
+    quoted += [
+        state
+        for section in ("crossings", "restrictions", "fortifications")
+        for r in records[section]
+        for state in r.get("history", [])
+    ]
+    expected = sorted((q["file"], q["text"]) for r in quoted for q in r.get("quotes", []))
 
     assert sorted((c.source_file, c.quote) for c in dataset.citations) == expected
 

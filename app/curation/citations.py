@@ -54,6 +54,16 @@ def _article(session: Session, file: str) -> Article | None:
     return Article(stored.file, stored.text, stored.sha256, spans)
 
 
+def record_citations(session: Session, record_type: str, record_id: str) -> list[Cited]:
+    """The quotes a record cites now, in order."""
+    rows = session.exec(
+        select(Citation)
+        .where(Citation.record_type == record_type, Citation.record_id == record_id)
+        .order_by(Citation.position)  # type: ignore[arg-type]
+    )
+    return [Cited(c.source_file, c.sentence_index, c.quote, c.quote_start) for c in rows]
+
+
 def add_citations(
     session: Session, record_type: str, record_id: str, cited: list[Cited], *, replace: bool = False
 ) -> int:

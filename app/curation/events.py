@@ -25,12 +25,14 @@ from app.queries.records import load_lists
 def effective_date(
     session: Session, kind: Kind, row: Any, payload: StatusChange, status_changed: bool
 ) -> str | None:
-    """The date a status change took effect: given or today, not in the future, and not
-    before the latest status change on record (the history stays in order)."""
-    if not status_changed:
+    """The date a change took effect: given or, for a status change, today; not in the
+    future, and not before the latest dated change on record (the history stays in order).
+    None for a change given no date that keeps the status: a correction, which holds for every
+    date (docs/decisions.md, "A history for every field")."""
+    if not status_changed and payload.effective is None:
         extra = [
-            (name, "only a status change takes it")
-            for name in ("effective", "event_kind", "event_summary")
+            (name, "only a dated change takes it: give `effective` too, or change the status")
+            for name in ("event_kind", "event_summary")
             if getattr(payload, name) is not None
         ]
         if extra:
@@ -45,13 +47,13 @@ def effective_date(
             ("effective", f"{effective} is in the future; record a change once it holds")
         )
     history = subject_events(session, subject_type=kind.name, subject_ids=[row.id])
-    dated = [e for e in history.get(row.id, []) if e.status_after]
+    dated = [e for e in history.get(row.id, []) if e.status_after or e.changes]
     if dated and start < dated[-1].date_start:
         latest = dated[-1]
         raise invalid_body(
             (
                 "effective",
-                f"{effective} is before the latest status change on record "
+                f"{effective} is before the latest dated change on record "
                 f"({latest.date}, event {latest.id!r})",
             )
         )
@@ -134,16 +136,18 @@ def add_event(
     after: str | None = None,
     date_inferred: bool = False,
     date_note: str | None = None,
+    of_status: bool = True,
 ) -> Event:
-    """A dated status change of the record (to its status now, unless `after` says)."""
-    after = after or row.status
+    """A dated change of the record: of its status (to its status now, unless `after` says),
+    or with `of_status` False, of its other fields only."""
+    after = (after or row.status) if of_status else None
     prefix = f"{slug(row.id, length=30)}-{date}-"
     taken = session.exec(
         select(func.count()).select_from(Event).where(col(Event.id).startswith(prefix))
     ).one()
     event = Event(
         # Numbered, so the changes a curator records on one day sort in the order made.
-        id=f"{prefix}{taken + 1:02d}-{slug(after or '', length=18)}",
+        id=f"{prefix}{taken + 1:02d}-{slug(after or 'change', length=18)}",
         date=date,
         date_start=parse_partial(date)[0],
         date_inferred=date_inferred,

@@ -2,15 +2,17 @@
 cited, with the past kept and the derived data refreshed, as its declaration (`app.kinds`)
 says."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.changes import SUPERSEDED, changed_fields, encode
 from app.curation.answers import Answer, etag, if_match_holds
 from app.curation.audit import Write, add_revision, adopt, audit_entry
-from app.curation.citations import add_citations, resolve_citations
+from app.curation.citations import Cited, add_citations, record_citations, resolve_citations
 from app.curation.events import (
     add_event,
     baseline_event,
@@ -26,6 +28,7 @@ from app.kinds import KINDS, Kind
 from app.models import Event
 from app.names import slug
 from app.payloads import RecordCreate, StatusChange
+from app.presenters.evidence import fields_of
 from app.presenters.records import as_listed, detail, render
 from app.problems import ProblemError, invalid_body
 from app.queries.borders import border, country_roles
@@ -205,9 +208,11 @@ def update_record(
     effective = effective_date(session, kind, row, payload, status_changed)
     replace = replaces_citations(kind, row, payload, given, status_changed)
     # Read before the change overwrites the record's `since`.
-    baseline = baseline_event(session, kind, row, effective) if effective is not None else None
-    if effective is not None:
+    baseline = None
+    if effective is not None and status_changed:
+        baseline = baseline_event(session, kind, row, effective)
         given = dates_follow_status(kind, values["status"], effective, given)
+    cited_before = record_citations(session, kind.name, record_id)
     _set_columns(kind, row, given)
     session.flush()
     _set_lists(session, kind, row, given)
@@ -217,19 +222,12 @@ def update_record(
     if baseline is not None:
         events.append(add_event(session, kind, row, **baseline))
     if effective is not None:
-        title = getattr(row, kind.title)
         events.append(
-            add_event(
-                session,
-                kind,
-                row,
-                date=effective,
-                kind_of_event=payload.event_kind or kind.event_kinds[row.status],
-                summary=payload.event_summary or f"{title}: {old_status} → {row.status}",
-                before=old_status,
-                cited=cited,
-            )
+            _dated_change(session, kind, row, payload, effective, old_status, cited, before)
         )
+        if record_citations(session, kind.name, record_id) != cited_before:
+            add_citations(session, SUPERSEDED, events[-1].id, cited_before)
+        session.flush()
     # The derived data a write refreshes is not part of how a record is served.
     after = _served(session, kind, row)
     if after.state == before.state and not events and not added:
@@ -259,6 +257,46 @@ def update_record(
     for event in events:
         adopt(session, "event", event.id, audit)
     return Answer(200, after.body, {"ETag": etag(after.body)})
+
+
+def _dated_change(
+    session: Session,
+    kind: Kind,
+    row: Any,
+    payload: StatusChange,
+    effective: str,
+    old_status: str,
+    cited: list[Cited],
+    before: _Served,
+) -> Event:
+    """The dated event a change becomes: of the status, or of the other fields only, with
+    the fields it set (`app.changes`). A date given to a write that changes nothing dated is
+    a 422."""
+    now = fields_of(row, kind.out) | current_lists(session, kind, row)
+    fields = changed_fields(kind.history_fields, json.loads(before.state), now)
+    of_status = row.status != old_status
+    if not fields and not of_status:
+        raise invalid_body(
+            ("effective", "only a dated change takes it: the write changes no field it dates")
+        )
+    title = getattr(row, kind.title)
+    summary = f"{title}: {old_status} → {row.status}"
+    if not of_status:
+        summary = f"{title}: {', '.join(fields)} changed"
+    event = add_event(
+        session,
+        kind,
+        row,
+        date=effective,
+        kind_of_event=payload.event_kind
+        or (kind.event_kinds[row.status] if of_status else "statement"),
+        summary=payload.event_summary or summary,
+        before=old_status if of_status else None,
+        cited=cited,
+        of_status=of_status,
+    )
+    event.changes = encode(fields)
+    return event
 
 
 def _current_values(session: Session, kind: Kind, row: Any) -> dict[str, Any]:

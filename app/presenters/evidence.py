@@ -1,6 +1,7 @@
 """Events and facts as served: the dated history of a record, and the claims about it."""
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -51,6 +52,10 @@ def events(session: Session, rows: Sequence[Event]) -> list[EventOut]:
                 "subject": Subject(type=e.subject_type, id=e.subject_id)
                 if e.subject_type and e.subject_id
                 else None,
+                "changes": [
+                    {"field": name, **values}
+                    for name, values in sorted(json.loads(e.changes or "{}").items())
+                ],
                 "provenance": cited[e.id],
             }
         )

@@ -12,10 +12,12 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from app.changes import SUPERSEDED, fields_on
 from app.dated import FRESHNESS, state_of, statuses_at, today
 from app.history import StatusOnDate, newest
 from app.kinds import Kind
 from app.presenters.evidence import facts_about, fields_of, history_of
+from app.queries.events import fields_changes
 from app.queries.lists import ListFilter, documents_after
 from app.queries.provenance import load_provenance
 from app.queries.records import load_lists, records
@@ -29,8 +31,9 @@ def present(
     as_of: dt.date | None = None,
     statuses: dict[str, StatusOnDate | None] | None = None,
 ) -> list[BaseModel]:
-    """Records as lists serve them, as they stood on `as_of` (today when not given): with
-    their status from their history (`statuses`, from `app.dated.statuses_at` for that date,
+    """Records as lists serve them, as they stood on `as_of` (today when not given): their
+    fields and citations with the later changes undone (`app.changes`), their status from
+    their history (`statuses`, from `app.dated.statuses_at` for that date,
     when the caller has them), what it rests on, and how old that is."""
     on = as_of or today()
     ids = [row.id for row in rows]
@@ -39,10 +42,23 @@ def present(
     if kind.status is not None and statuses is None:
         published = {i: sorted({c["published"] for c in cited[i] if c["published"]}) for i in ids}
         statuses = statuses_at(session, rows, as_of=on, published=published)
+    changes = fields_changes(session, subject_type=kind.name, subject_ids=ids)
+    past = {
+        row.id: fields_on(
+            fields_of(row, kind.out)
+            | {name: found.get(row.id, []) for name, found in lists.items()},
+            changes.get(row.id, []),
+            on,
+        )
+        for row in rows
+    }
+    replaced = [p.cited_before for p in past.values() if p.cited_before is not None]
+    superseded = load_provenance(session, record_type=SUPERSEDED, record_ids=replaced)
     result = []
     for row in rows:
-        values = fields_of(row, kind.out)
-        values |= {name: found.get(row.id, []) for name, found in lists.items()}
+        values = past[row.id].values
+        if (before := past[row.id].cited_before) is not None:
+            cited[row.id] = superseded[before]
         if kind.status is not None and statuses is not None:
             values |= kind.status.fields(state_of(row, statuses))
         else:

@@ -8,13 +8,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     and_,
+    exists,
     func,
     or_,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.changes import SUPERSEDED, FieldChanges, field_changes
 from app.models import (
     Citation,
     Event,
@@ -89,6 +92,50 @@ def status_changes(
         published = found.published[row.id]
         if row.published is not None and row.published not in published:
             published.append(row.published)
+    return found
+
+
+def fields_changes(
+    session: Session, *, subject_type: str, subject_ids: Sequence[str]
+) -> dict[str, list[FieldChanges]]:
+    """The dated changes of the subjects' other fields than their status (and of their
+    citations), oldest first, by subject, in one query whether or not they have any."""
+    found: dict[str, list[FieldChanges]] = defaultdict(list)
+    if not subject_ids:
+        return found
+    cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
+    superseded = aliased(Citation)
+    replaced = exists().where(
+        col(superseded.record_type) == SUPERSEDED, col(superseded.record_id) == col(Event.id)
+    )
+    rows = session.execute(
+        sa_select(
+            col(Event.subject_id),
+            col(Event.id),
+            col(Event.date),
+            col(Event.changes),
+            replaced.label("replaced"),
+            col(Source.published),
+        )
+        .outerjoin(Citation, cited)
+        .outerjoin(Source, col(Source.file) == col(Citation.source_file))
+        .where(
+            col(Event.subject_type) == subject_type,
+            col(Event.subject_id).in_(subject_ids),
+            or_(col(Event.changes).is_not(None), replaced),
+        )
+        .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
+    )
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row.id, {"row": row, "published": []})
+        if row.published is not None and row.published not in entry["published"]:
+            entry["published"].append(row.published)
+    for entry in grouped.values():
+        row = entry["row"]
+        found[row.subject_id].append(
+            field_changes(row.id, row.date, row.changes, entry["published"], bool(row.replaced))
+        )
     return found
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.changes import SUPERSEDED
 from app.kinds import BY_MODEL, KINDS, Kind, Listed
 from app.models import Citation, Event, EventCountry, SearchDocument, Sentence, Source
 from app.queries.provenance import citations_with_sentences
@@ -60,7 +61,7 @@ class CuratedRows:
     def _of(self, record_type: str, record_id: str) -> list[RecordKey]:
         if record_type in CURATABLE:
             return [(record_type, record_id)]
-        if record_type == "event":
+        if record_type in ("event", SUPERSEDED):
             return self._event(record_id)
         return []
 

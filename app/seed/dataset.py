@@ -3,12 +3,16 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from app.articles import Article, read_article, resolve_quote, sha256_of, split_sentences
-from app.seed.schema import Quote, RecordsFile
+from app.changes import SUPERSEDED, changed_fields, encode
+from app.dates import parse_partial
+from app.kinds import KINDS
+from app.seed.schema import Quote, Recorded, RecordsFile
 
 # libyaml's loader when PyYAML was built with it (it parses the records file ~10x faster).
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,9 +91,64 @@ def _quoted_records(records: RecordsFile) -> Iterator[tuple[str, str, list[Quote
         yield "fortification", fortification.id, fortification.quotes
     for event in records.events:
         yield "event", event.id, event.quotes
+    for _, record in _with_history(records):
+        for state in record.history:
+            if state.quotes:
+                yield SUPERSEDED, state.until, state.quotes
     for fact in records.facts:
         for n, claim in enumerate(fact.claims, start=1):
             yield "claim", claim_id(fact.id, n), claim.quotes
+
+
+def _with_history(records: RecordsFile) -> Iterator[tuple[str, Recorded]]:
+    """The records that may state earlier states, with their record type."""
+    for crossing in records.crossings:
+        yield "crossing", crossing
+    for restriction in records.restrictions:
+        yield "restriction", restriction
+    for fortification in records.fortifications:
+        yield "fortification", fortification
+
+
+def history_changes(records: RecordsFile) -> dict[str, str | None]:
+    """The `changes` of each event that ends an earlier state of its record: the fields that
+    differ between that state and the one after it (`app.changes`)."""
+    found: dict[str, str | None] = {}
+    for record_type, record in _with_history(records):
+        names = KINDS[record_type].history_fields
+        after = _served_values(record.model_dump(), names)
+        for state in reversed(record.history):
+            before = after | _served_values(state.given(), names)
+            found[state.until] = encode(changed_fields(names, before, after))
+            after = before
+    return found
+
+
+def _served_values(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    # Lists are served sorted, each value once.
+    return {
+        k: sorted(set(v)) if isinstance(v, list) else v for k, v in values.items() if k in names
+    }
+
+
+def _check_history(records: RecordsFile, problems: list[str]) -> None:
+    """Each earlier state ends at a dated event about its record, the states in date order."""
+    events = {e.id: e for e in records.events}
+    ended: set[str] = set()
+    for record_type, record in _with_history(records):
+        dates = []
+        for n, state in enumerate(record.history):
+            where = f"{record_type} {record.id!r}: history.{n}"
+            event = events.get(state.until)
+            if event is None or event.subject != f"{record_type}:{record.id}":
+                problems.append(f"{where}: until {state.until!r} is no event about the record")
+                continue
+            if state.until in ended:
+                problems.append(f"{where}: event {state.until!r} ends two states")
+            ended.add(state.until)
+            dates.append(parse_partial(event.date)[0])
+        if dates != sorted(dates):
+            problems.append(f"{record_type} {record.id!r}: history is not in date order")
 
 
 def claim_id(fact_id: str, n: int) -> str:
@@ -177,6 +236,7 @@ def check_references(records: RecordsFile) -> None:
                 f"fact {fact.id!r}: claims disagree, so exactly one must be preferred, "
                 "with a preferred_reason"
             )
+    _check_history(records, problems)
     for where, subject in [(f"event {e.id}", e.subject) for e in records.events] + [
         (f"fact {f.id}", f.subject) for f in records.facts
     ]:

@@ -29,7 +29,7 @@ from app.models import (
     Source,
 )
 from app.names import alias_rows
-from app.seed.dataset import Dataset, claim_id
+from app.seed.dataset import Dataset, claim_id, history_changes
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -56,6 +56,7 @@ def _subject(subject: str | None) -> dict[str, str | None]:
 def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]]:
     """Every row the store should hold, table by table, parents before children."""
     rec = dataset.records
+    changes = history_changes(rec)
     sources: list[SQLModel] = [
         _row(
             Source,
@@ -157,7 +158,13 @@ def desired_rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[SQLModel]]
         (
             Event,
             [
-                _row(Event, e, date_start=parse_partial(e.date)[0], **_subject(e.subject))
+                _row(
+                    Event,
+                    e,
+                    date_start=parse_partial(e.date)[0],
+                    changes=changes.get(e.id),
+                    **_subject(e.subject),
+                )
                 for e in rec.events
             ],
         ),

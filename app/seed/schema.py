@@ -1,6 +1,6 @@
 """The shape of seed_data/records.yaml: what each entry of the records file holds."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -26,6 +26,43 @@ class Quote(Strict):
 
 
 Quotes = Annotated[list[Quote], Field(min_length=1)]
+
+
+class HistoryState(BaseModel):
+    """An earlier state of a record: the fields it gives (the others as in the state after
+    it), until the dated event that ended it; and the quotes the record had then, where they
+    differ from its quotes after."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    until: str = Field(pattern=r"^[a-z0-9-]+$")
+    quotes: list[Quote] = []
+
+    def given(self) -> dict[str, Any]:
+        """The record's fields this state gives."""
+        return dict(self.model_extra or {})
+
+
+class Recorded(Strict):
+    """A record entry: `history` holds its earlier states, oldest first. A state gives any of
+    the record's fields but its id, status and status date (its events date those), each as
+    the record would."""
+
+    # The record's own fields a state can't give.
+    undated: ClassVar[tuple[str, ...]] = ()
+    id: str
+    history: list[HistoryState] = []
+
+    @model_validator(mode="after")
+    def _states_fit(self) -> "Recorded":
+        skip = {"id", "status", "quotes", "history", *self.undated}
+        for n, state in enumerate(self.history):
+            wrong = sorted(set(state.given()) - set(type(self).model_fields).difference(skip))
+            if wrong:
+                raise ValueError(f"history.{n} can't give {', '.join(wrong)}")
+            # Each value as the record's own field would take it.
+            type(self).model_validate(self.model_dump() | state.given() | {"history": []})
+        return self
 
 
 class CountryRecord(Strict):
@@ -64,7 +101,8 @@ class BorderRecord(Strict):
         return self
 
 
-class CrossingRecord(Strict):
+class CrossingRecord(Recorded):
+    undated = ("status_since", "status_since_inferred", "status_since_note")
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     name: str
     counterpart: str | None = None
@@ -80,7 +118,8 @@ class CrossingRecord(Strict):
     quotes: Quotes
 
 
-class RestrictionRecord(Strict):
+class RestrictionRecord(Recorded):
+    undated = ("since", "since_inferred", "since_note")
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     kind: RestrictionKind
     summary: str
@@ -93,7 +132,7 @@ class RestrictionRecord(Strict):
     quotes: Quotes
 
 
-class FortificationRecord(Strict):
+class FortificationRecord(Recorded):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     kind: FortificationKind
     summary: str

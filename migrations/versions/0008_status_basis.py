@@ -1,7 +1,7 @@
 """status basis: each served status says what it rests on (reported, implied or none) and how
 old its newest source is, and the status periods follow the rule that never extrapolates
 before the evidence (docs/decisions.md); fortifications get status periods too (their longest
-status has 18 characters); the stored documents and periods are rebuilt
+status has 18 characters); 0009 rebuilds the stored documents and periods
 
 Revision ID: 0008
 Revises: 0007
@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import sqlmodel
 from alembic import op
-from sqlmodel import Session
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -27,16 +26,8 @@ def upgrade() -> None:
         table.alter_column(
             "status", existing_type=String(length=16), type_=String(length=24), nullable=False
         )
-    # Derived data only: rebuilt by the same code every later write keeps it with.
-    from app.derived.documents import refresh_documents
-    from app.derived.periods import refresh_periods
-    from app.derived.version import bump_data_version
-
-    session = Session(bind=op.get_bind())
-    refresh_periods(session)
-    refresh_documents(session)
-    bump_data_version(session)
-    session.flush()
+    # The periods and documents of the new rule are derived data: 0009 rebuilds them, with
+    # the code every later write keeps them with (which reads the column 0009 adds).
 
 
 def downgrade() -> None:
