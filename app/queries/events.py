@@ -46,6 +46,27 @@ def subject_events(
     return result
 
 
+def _cited_events(
+    subject_type: str, subject_ids: Sequence[str], columns: Sequence[Any], where: Any
+) -> Any:
+    """The subjects' events that `where` picks, each once per article citing it: their
+    subject, id and date, `columns`, and the article's publication date; oldest first."""
+    cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
+    return (
+        sa_select(
+            col(Event.subject_id), col(Event.id), col(Event.date), *columns, col(Source.published)
+        )
+        .outerjoin(Citation, cited)
+        .outerjoin(Source, col(Source.file) == col(Citation.source_file))
+        .where(
+            col(Event.subject_type) == subject_type,
+            col(Event.subject_id).in_(subject_ids),
+            where,
+        )
+        .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
+    )
+
+
 @dataclass(frozen=True)
 class StatusChanges:
     """The dated status changes of some subjects, oldest first, by subject; and the
@@ -63,28 +84,15 @@ def status_changes(
     found = StatusChanges(defaultdict(list), defaultdict(list))
     if not subject_ids:
         return found
-    cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
-    rows = session.execute(
-        sa_select(
-            col(Event.subject_id),
-            col(Event.id),
-            col(Event.date),
-            col(Event.date_start),
-            col(Event.date_inferred),
-            col(Event.date_note),
-            col(Event.status_before),
-            col(Event.status_after),
-            col(Source.published),
-        )
-        .outerjoin(Citation, cited)
-        .outerjoin(Source, col(Source.file) == col(Citation.source_file))
-        .where(
-            col(Event.subject_type) == subject_type,
-            col(Event.subject_id).in_(subject_ids),
-            col(Event.status_after).is_not(None),
-        )
-        .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
+    columns = (
+        col(Event.date_start),
+        col(Event.date_inferred),
+        col(Event.date_note),
+        col(Event.status_before),
+        col(Event.status_after),
     )
+    where = col(Event.status_after).is_not(None)
+    rows = session.execute(_cited_events(subject_type, subject_ids, columns, where))
     for row in rows:
         changes = found.changes[row.subject_id]
         if not changes or changes[-1].id != row.id:
@@ -103,29 +111,13 @@ def fields_changes(
     found: dict[str, list[FieldChanges]] = defaultdict(list)
     if not subject_ids:
         return found
-    cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
     superseded = aliased(Citation)
     replaced = exists().where(
         col(superseded.record_type) == SUPERSEDED, col(superseded.record_id) == col(Event.id)
     )
-    rows = session.execute(
-        sa_select(
-            col(Event.subject_id),
-            col(Event.id),
-            col(Event.date),
-            col(Event.changes),
-            replaced.label("replaced"),
-            col(Source.published),
-        )
-        .outerjoin(Citation, cited)
-        .outerjoin(Source, col(Source.file) == col(Citation.source_file))
-        .where(
-            col(Event.subject_type) == subject_type,
-            col(Event.subject_id).in_(subject_ids),
-            or_(col(Event.changes).is_not(None), replaced),
-        )
-        .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
-    )
+    columns = (col(Event.changes), replaced.label("replaced"))
+    where = or_(col(Event.changes).is_not(None), replaced)
+    rows = session.execute(_cited_events(subject_type, subject_ids, columns, where))
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = grouped.setdefault(row.id, {"row": row, "published": []})
