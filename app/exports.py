@@ -24,20 +24,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.audit_schemas import AuditEntryOut
-from app.dated import FRESHNESS, statuses_at, today
+from app.dated import FRESHNESS, today
 from app.db.session import close_quietly
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION, Kind
 from app.models import Border, Country, Event, Fact, Source
 from app.presenters.borders import borders as present_borders
 from app.presenters.evidence import events as present_events
 from app.presenters.evidence import facts as present_facts
-from app.presenters.records import documents_of, present
+from app.presenters.records import documents_of, listed_on_date, record_id
 from app.presenters.sources import source_out
 from app.queries.borders import borders as stored_borders
 from app.queries.borders import countries as stored_countries
 from app.queries.events import Timeline, events_after
 from app.queries.facts import facts_after
-from app.queries.lists import ListFilter, documents_after, on_date, record_filter, records_after
+from app.queries.lists import ListFilter, documents_after, on_date, record_filter
 from app.queries.sources import sources as stored_sources
 from app.queries.store import row_count
 from app.schemas import (
@@ -125,14 +125,10 @@ def documents(engine: Engine, list_filter: ListFilter) -> Batches:
 def as_of(engine: Engine, list_filter: ListFilter, *, date: dt.date) -> Batches:
     """A list's records as they stood on `date` (`list_filter` says which are listed then),
     each with its status then, from its history."""
-    kind = list_filter.kind
 
     def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = records_after(session, list_filter=list_filter, after=after, limit=BATCH)
-        statuses = statuses_at(session, rows, as_of=date)
-        outs = present(session, kind, rows, as_of=date, statuses=statuses) if rows else []
-        batch = rendered(outs)
-        return batch, rows[-1].id if len(rows) == BATCH else None
+        outs, _ = listed_on_date(session, list_filter, date=date, after=after, limit=BATCH)
+        return rendered(outs), record_id(outs[-1]) if len(outs) == BATCH else None
 
     return in_batches(engine, fetch)
 

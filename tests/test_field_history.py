@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.seed.dataset import RecordsError, check_references, history_changes, load_records
 from tests.records_file import Records, edit_records, record
-from tests.routes.checks import assert_problem, get_ok
-from tests.writes import NARVA_CLOSURE, NARVA_QUEUES, cite, close_narva, patch
+from tests.routes.checks import assert_problem, get_ok, walk
+from tests.writes import FINLAND_CLOSED, NARVA_CLOSURE, NARVA_QUEUES, cite, close_narva, patch
 
 KOIDULA_QUOTE = "Tallinn maintains the operation of all checkpoints"
 
@@ -66,6 +66,73 @@ def test_every_detail_and_export_rebuilds_the_record_for_its_date(writer: TestCl
     exported = writer.get("/v1/export.ndjson", params={"as_of": "2026-01"}).text
     (line,) = [row for row in exported.splitlines() if '"id":"koidula"' in row]
     assert '"traffic":[]' in line
+
+
+def ids(client: TestClient, url: str, **params: Any) -> list[str]:
+    """The ids of every record a list gives, over all its pages; checks its total."""
+    found = [r["id"] for r in walk(client, url, **params)]
+    assert get_ok(client, url, **params)["meta"]["total"] == len(found)
+    return found
+
+
+def test_a_list_filters_on_the_values_records_had_on_the_date(writer: TestClient) -> None:
+    patch(
+        writer,
+        "/v1/crossings/koidula",
+        {"traffic": ["bus"], "effective": "2026-11-30", "citations": cite(NARVA_QUEUES)},
+    ).raise_for_status()
+    patch(
+        writer,
+        "/v1/crossings/kybartai",
+        {"traffic": ["truck"], "effective": "2026-11-30", "citations": cite(NARVA_QUEUES)},
+    ).raise_for_status()
+
+    assert "koidula" in ids(writer, "/v1/crossings", traffic="bus")
+    assert "koidula" not in ids(writer, "/v1/crossings", traffic="bus", as_of="2026-01")
+    assert "kybartai" not in ids(writer, "/v1/crossings", traffic="car")
+    # Listed as it was then, among the records unchanged since, in id order, one per page.
+    cars_then = ids(writer, "/v1/crossings", traffic="car", as_of="2026-01", limit=1)
+    assert "kybartai" in cars_then
+    assert cars_then == sorted(cars_then)
+    assert cars_then == ids(writer, "/v1/crossings", traffic="car", as_of="2026-01")
+    assert ids(writer, "/v1/crossings", traffic="car", as_of="2026-12-01") == [
+        c for c in cars_then if c != "kybartai"
+    ]
+    # The CSV, and a country's page, read the same values.
+    csv = writer.get(
+        "/v1/crossings", params={"traffic": "car", "as_of": "2026-01", "format": "csv"}
+    )
+    assert csv.status_code == 200, csv.text
+    assert "kybartai" in csv.text
+    lithuania = get_ok(writer, "/v1/countries/LT", as_of="2026-01")
+    assert [c["traffic"] for c in lithuania["crossings"] if c["id"] == "kybartai"] == [
+        ["car", "truck"]
+    ]
+
+
+def test_a_name_and_a_country_match_as_they_stood_on_the_date(writer: TestClient) -> None:
+    patch(
+        writer,
+        "/v1/crossings/koidula",
+        {"aliases": ["Pechory"], "effective": "2026-11-30", "citations": cite(NARVA_QUEUES)},
+    ).raise_for_status()
+    patch(
+        writer,
+        "/v1/restrictions/no-sanctions",
+        {"countries": ["NO", "FI"], "effective": "2026-11-30", "citations": cite(FINLAND_CLOSED)},
+    ).raise_for_status()
+
+    assert ids(writer, "/v1/crossings", q="pechory") == ["koidula"]
+    assert ids(writer, "/v1/crossings", q="pechory", as_of="2026-01") == []
+    assert "no-sanctions" in ids(writer, "/v1/restrictions", country="FI")
+    assert "no-sanctions" not in ids(writer, "/v1/restrictions", country="FI", as_of="2026-01")
+    assert "no-sanctions" in ids(writer, "/v1/restrictions", country="NO", as_of="2026-01")
+
+
+def test_the_seeded_history_is_what_a_list_of_the_past_filters_on(client: TestClient) -> None:
+    # Terehova took pedestrians in 2024; it takes none now.
+    assert "terehova" in ids(client, "/v1/crossings", traffic="pedestrian", as_of="2024-06")
+    assert "terehova" not in ids(client, "/v1/crossings", traffic="pedestrian")
 
 
 def test_a_status_change_keeps_the_text_and_citations_it_replaced(writer: TestClient) -> None:

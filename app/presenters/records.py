@@ -6,7 +6,8 @@ detail's bytes, so the ETag a PATCH returns is the one a GET gives.
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,8 +18,8 @@ from app.dated import FRESHNESS, state_of, statuses_at, today
 from app.history import StatusOnDate, newest
 from app.kinds import Kind
 from app.presenters.evidence import facts_about, fields_of, history_of
-from app.queries.events import fields_changes
-from app.queries.lists import ListFilter, documents_after
+from app.queries.events import changed_since, fields_changes
+from app.queries.lists import ListFilter, documents_after, records_after, records_page
 from app.queries.provenance import load_provenance
 from app.queries.records import load_lists, records
 
@@ -71,6 +72,49 @@ def present(
     return result
 
 
+record_id: Callable[[BaseModel], str] = attrgetter("id")
+"""The id of a presented record, whatever its kind."""
+
+
+def listed_on_date(
+    session: Session, list_filter: ListFilter, *, date: dt.date, after: str | None, limit: int
+) -> tuple[list[BaseModel], int]:
+    """Up to `limit` records of a list after the id `after`, in id order, as they stood on
+    `date`, and how many match in all. Its filters on fields read the values the records had
+    then: a record with a change since is matched as it was served on the date."""
+    kind = list_filter.kind
+    changed = (
+        changed_since(session, subject_type=kind.name, date=date)
+        if list_filter.on_fields
+        else set()
+    )
+    rows, total = records_page(
+        session, list_filter=list_filter, after=after, limit=limit, excluding=changed
+    )
+    outs = present(session, kind, rows, as_of=date)
+    if changed:
+        then = [
+            out
+            for out in present(
+                session,
+                kind,
+                records_after(
+                    session,
+                    list_filter=list_filter.dates_only(),
+                    after=None,
+                    limit=len(changed),
+                    only=changed,
+                ),
+                as_of=date,
+            )
+            if list_filter.holds(out)
+        ]
+        total += len(then)
+        later = [out for out in then if after is None or record_id(out) > after]
+        outs = sorted([*outs, *later], key=record_id)[:limit]
+    return outs, total
+
+
 def detail(session: Session, kind: Kind, row: Any, as_of: dt.date | None = None) -> BaseModel:
     """One record as its detail endpoint serves it, as it stood on `as_of` (today when not
     given): with its dated history, and the facts about it where the kind has them."""
@@ -95,14 +139,14 @@ def render(out: BaseModel) -> str:
 
 def documents_of(session: Session, kind: Kind, page: Sequence[tuple[str, str | None]]) -> list[str]:
     """The documents of a page of (id, stored document) rows, building any not stored yet."""
-    missing = [record_id for record_id, doc in page if doc is None]
+    missing = [key for key, doc in page if doc is None]
     built: dict[str, str] = {}
     if missing:
         rows = records(session, kind, missing)
         built = {
             r.id: render(out) for r, out in zip(rows, present(session, kind, rows), strict=True)
         }
-    return [doc if doc is not None else built[record_id] for record_id, doc in page]
+    return [doc if doc is not None else built[key] for key, doc in page]
 
 
 def served_now(session: Session, list_filter: ListFilter, limit: int) -> list[Any]:

@@ -47,11 +47,13 @@ def subject_events(
 
 
 def _cited_events(
-    subject_type: str, subject_ids: Sequence[str], columns: Sequence[Any], where: Any
+    subject_type: str, subject_ids: Sequence[str] | None, columns: Sequence[Any], where: Any
 ) -> Any:
-    """The subjects' events that `where` picks, each once per article citing it: their
-    subject, id and date, `columns`, and the article's publication date; oldest first."""
+    """The subjects' events (every subject of the type's, when `subject_ids` is None) that
+    `where` picks, each once per article citing it: their subject, id and date, `columns`,
+    and the article's publication date; oldest first."""
     cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
+    subjects = [] if subject_ids is None else [col(Event.subject_id).in_(subject_ids)]
     return (
         sa_select(
             col(Event.subject_id), col(Event.id), col(Event.date), *columns, col(Source.published)
@@ -60,7 +62,7 @@ def _cited_events(
         .outerjoin(Source, col(Source.file) == col(Citation.source_file))
         .where(
             col(Event.subject_type) == subject_type,
-            col(Event.subject_id).in_(subject_ids),
+            *subjects,
             where,
         )
         .order_by(col(Event.subject_id), col(Event.date_start), col(Event.id))
@@ -104,12 +106,13 @@ def status_changes(
 
 
 def fields_changes(
-    session: Session, *, subject_type: str, subject_ids: Sequence[str]
+    session: Session, *, subject_type: str, subject_ids: Sequence[str] | None
 ) -> dict[str, list[FieldChanges]]:
     """The dated changes of the subjects' other fields than their status (and of their
-    citations), oldest first, by subject, in one query whether or not they have any."""
+    citations), oldest first, by subject (every subject of the type's when `subject_ids` is
+    None), in one query whether or not they have any."""
     found: dict[str, list[FieldChanges]] = defaultdict(list)
-    if not subject_ids:
+    if subject_ids is not None and not subject_ids:
         return found
     superseded = aliased(Citation)
     replaced = exists().where(
@@ -129,6 +132,18 @@ def fields_changes(
             field_changes(row.id, row.date, row.changes, entry["published"], bool(row.replaced))
         )
     return found
+
+
+def changed_since(session: Session, *, subject_type: str, date: dt.date) -> set[str]:
+    """The subjects whose fields on `date` differ from now: those with a dated change of a
+    field that holds only after it."""
+    return {
+        subject
+        for subject, changes in fields_changes(
+            session, subject_type=subject_type, subject_ids=None
+        ).items()
+        if any(change.fields and change.holds_from > date for change in changes)
+    }
 
 
 @dataclass(frozen=True)

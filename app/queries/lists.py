@@ -7,6 +7,8 @@ The filters, tallies and status periods of each kind are its declaration's (`app
 """
 
 import datetime as dt
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,6 +22,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.db.prepared import prepared
 from app.kinds import Kind, Listed
 from app.models import StatusPeriod
+
+# The filters that pick the records listed on a date (`on_date`), beside those on their fields.
+DATE_FILTERS = ("as_of", "as_of_status")
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,60 @@ class ListFilter:
             for name in self.shape
         )
 
-    def records(self) -> SelectOfScalar[Any]:
-        """Every matching record (the model's rows), in id order."""
-        where = _where(self.kind, self.shape, driving=None)
+    @property
+    def on_fields(self) -> bool:
+        """Whether it filters on the records' fields, not only on their status on a date."""
+        return any(name not in DATE_FILTERS for name in self.shape)
+
+    def dates_only(self) -> "ListFilter":
+        """The same list without its filters on the records' fields."""
+        return ListFilter(self.kind, tuple(p for p in self.params if p[0] in DATE_FILTERS))
+
+    def holds(self, out: Any) -> bool:
+        """Whether a record as served (`out`, the kind's answer model) matches the filters on
+        its fields, read from its values there: what the SQL matches in its columns."""
+        return all(
+            _holds(self.kind, name, value, out)
+            for name, value in self.params
+            if name not in DATE_FILTERS
+        )
+
+    def records(
+        self, excluding: Collection[str] = (), only: Collection[str] | None = None
+    ) -> SelectOfScalar[Any]:
+        """Every matching record (the model's rows), in id order; not those `excluding`
+        names, and only those `only` names when given."""
+        where = [*_where(self.kind, self.shape, driving=None), *_ids(self.kind, excluding, only)]
         query = select(self.model).where(*where).order_by(col(self.model.id))
         return query.params(**self.values)
+
+
+def _ids(kind: Kind, excluding: Collection[str], only: Collection[str] | None) -> list[Any]:
+    key = col(kind.model.id)
+    return [
+        *([key.not_in(list(excluding))] if excluding else []),
+        *([key.in_(list(only))] if only is not None else []),
+    ]
+
+
+def _holds(kind: Kind, name: str, value: Any, out: Any) -> bool:
+    """Whether the filter `name` matches `value` in a served record."""
+    spec = kind.filters[name]
+    if spec.link is None:
+        found = [getattr(out, spec.column)]
+    elif spec.link.name in type(out).model_fields:
+        found = list(getattr(out, spec.link.name))
+    else:
+        # Values the answer does not list (folded names): the link rows a write would make.
+        source = next(link for link in kind.listed if link.model is spec.link.model)
+        rows = source.rows_for(out, getattr(out, source.name))
+        found = [getattr(row, spec.column) for row in rows]
+    if spec.match == "folded":
+        return any(value in v for v in found)
+    if spec.match == "words":
+        words = re.sub(r"/(.)", r"\1", value)
+        return any(words in v.lower() for v in found if v)
+    return value in found
 
 
 def record_filter(
@@ -227,21 +281,45 @@ def total_of(session: Session, *, list_filter: ListFilter) -> int:
 
 
 def records_after(
-    session: Session, *, list_filter: ListFilter, after: str | None, limit: int
+    session: Session,
+    *,
+    list_filter: ListFilter,
+    after: str | None,
+    limit: int,
+    excluding: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> list[Any]:
-    """Up to `limit` records of a list after the id `after`, in id order."""
-    query = list_filter.records()
+    """Up to `limit` records of a list after the id `after`, in id order (none of those
+    `excluding` names, and only those `only` names when given)."""
+    query = list_filter.records(excluding, only)
     if after is not None:
         query = query.where(col(list_filter.model.id) > after)
     return list(session.exec(query.limit(limit)))
 
 
 def records_page(
-    session: Session, *, list_filter: ListFilter, after: str | None, limit: int
+    session: Session,
+    *,
+    list_filter: ListFilter,
+    after: str | None,
+    limit: int,
+    excluding: Collection[str] = (),
 ) -> tuple[list[Any], int]:
     """Up to `limit` records of a list after the id `after`, in id order, and how many match
-    in all; the count is skipped when a first page came back short: then it holds them all."""
-    rows = records_after(session, list_filter=list_filter, after=after, limit=limit)
+    in all (none of those `excluding` names); the count is skipped when a first page came
+    back short: then it holds them all."""
+    rows = records_after(
+        session, list_filter=list_filter, after=after, limit=limit, excluding=excluding
+    )
     if after is None and len(rows) < limit:
         return rows, len(rows)
-    return rows, total_of(session, list_filter=list_filter)
+    if not excluding:
+        return rows, total_of(session, list_filter=list_filter)
+    model = list_filter.model
+    where = [*_where(list_filter.kind, list_filter.shape, driving=None)]
+    query = (
+        select(func.count())
+        .select_from(model)
+        .where(*where, *_ids(list_filter.kind, excluding, None))
+    )
+    return rows, int(session.execute(query.params(**list_filter.values)).scalar_one())

@@ -9,7 +9,7 @@ from app.db.session import SessionDep
 from app.kinds import CROSSING
 from app.presenters import borders as border_answers
 from app.presenters.evidence import history_of
-from app.presenters.records import present
+from app.presenters.records import listed_on_date, present
 from app.problems import not_found, problem_responses
 from app.queries import borders as border_queries
 from app.queries.lists import record_filter, records_after
@@ -52,14 +52,19 @@ def get_border(
         raise not_found("border", border_id)
     (out,) = border_answers.borders(session, [border], on)
     crossings = record_filter(CROSSING, country=border.country, neighbour=border.neighbour)
-    return BorderDetail(
-        **out.model_dump(),
-        crossings=present(
+    if on is None:
+        crossings_then = present(
             session,
             CROSSING,
             records_after(session, list_filter=crossings, after=None, limit=EMBEDDED_LIMIT),
-            as_of=on,
-        ),
+        )
+    else:
+        crossings_then, _ = listed_on_date(
+            session, crossings, date=on, after=None, limit=EMBEDDED_LIMIT
+        )
+    return BorderDetail(
+        **out.model_dump(),
+        crossings=crossings_then,
         history=history_of(session, subject_type="border", subject_id=border.id, as_of=on),
         lists={
             "crossings": EmbeddedList(

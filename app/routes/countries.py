@@ -12,11 +12,11 @@ from app.history import newest
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
 from app.presenters.borders import borders as present_borders
 from app.presenters.evidence import events as present_events
-from app.presenters.records import present, served_now
+from app.presenters.records import listed_on_date, served_now
 from app.problems import not_found, problem_responses
 from app.queries.borders import borders, country
 from app.queries.events import Timeline, events_page
-from app.queries.lists import on_date, record_filter, records_after, total_of
+from app.queries.lists import on_date, record_filter, total_of
 from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.params import AsOfQuery, FormatParam, as_of_param
 from app.schemas import (
@@ -77,16 +77,16 @@ def get_country(
             name: served_now(session, list_filter, EMBEDDED_LIMIT)
             for name, list_filter in lists.items()
         }
+        totals = {
+            name: total_of(session, list_filter=list_filter) for name, list_filter in lists.items()
+        }
     else:
-        first = {
-            name: present(
-                session,
-                list_filter.kind,
-                records_after(session, list_filter=list_filter, after=None, limit=EMBEDDED_LIMIT),
-                as_of=on,
-            )
+        dated = {
+            name: listed_on_date(session, list_filter, date=on, after=None, limit=EMBEDDED_LIMIT)
             for name, list_filter in lists.items()
         }
+        first = {name: outs for name, (outs, _) in dated.items()}
+        totals = {name: total for name, (_, total) in dated.items()}
     events, events_total = events_page(
         session, Timeline(country=code, date_to=on), after=None, limit=EMBEDDED_LIMIT
     )
@@ -108,10 +108,10 @@ def get_country(
         lists={
             **{
                 name: EmbeddedList(
-                    total=total_of(session, list_filter=list_filter),
+                    total=totals[name],
                     url=f"/v1/{name}?country={code}" + (f"&as_of={on}" if past else ""),
                 )
-                for name, list_filter in lists.items()
+                for name in lists
             },
             "events": EmbeddedList(
                 total=events_total,

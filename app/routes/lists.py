@@ -12,11 +12,11 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app import exports
-from app.dated import FRESHNESS, statuses_at, today
+from app.dated import FRESHNESS, today
 from app.db.runner import Database, database_of
 from app.kinds import Kind
-from app.presenters.records import documents_of, present, render
-from app.queries.lists import ListFilter, documents_page, on_date, records_page
+from app.presenters.records import documents_of, listed_on_date, record_id, render
+from app.queries.lists import ListFilter, documents_page, on_date
 from app.routes.cursors import Paging, page_of
 from app.routes.formats import (
     LIST_RESPONSES,
@@ -116,14 +116,11 @@ def _page_on_date(
 ) -> tuple[list[str], int, str | None]:
     """A page of records as they stood on the date: their documents, the total and the cursor
     to the next page."""
-    rows, total = records_page(
-        session, list_filter=listed, after=asked.paging.after, limit=asked.limit + 1
+    outs, total = listed_on_date(
+        session, listed, date=date, after=asked.paging.after, limit=asked.limit + 1
     )
-    statuses = statuses_at(session, rows, as_of=date)
-    rows, next_cursor = page_of(rows, limit=asked.limit, key=lambda r: r.id, paging=asked.paging)
-    outs = present(session, asked.kind, rows, as_of=date, statuses=statuses)
-    docs = [render(out) for out in outs]
-    return docs, total, next_cursor
+    outs, next_cursor = page_of(outs, limit=asked.limit, key=record_id, paging=asked.paging)
+    return [render(out) for out in outs], total, next_cursor
 
 
 async def read_documents(
