@@ -112,8 +112,11 @@ class Flight:
 class DataVersion:
     """The data version this process has seen, kept current by polling `read`."""
 
-    def __init__(self, read: Callable[[], int | None], *, interval: float) -> None:
+    def __init__(
+        self, read: Callable[[], int | None], *, interval: float, clock: Callable[[], dt.date]
+    ) -> None:
         self._read = read
+        self._clock = clock
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -121,12 +124,17 @@ class DataVersion:
         self.day: dt.date | None = None
         self.failing = False
         self._listeners: list[Callable[[], object]] = []
+        self._day_listeners: list[Callable[[dt.date], object]] = []
         self._lock = threading.Lock()
         # Counts `seen` calls: a read that overlapped one may predate it, and is dropped.
         self._marks = 0
 
     def on_change(self, listener: Callable[[], object]) -> None:
         self._listeners.append(listener)
+
+    def on_new_day(self, listener: Callable[[dt.date], object]) -> None:
+        """Call `listener(day)` on the first poll, and on the first poll of each later day."""
+        self._day_listeners.append(listener)
 
     def seen(self, version: int) -> None:
         """This process wrote `version` and has already emptied its cache for it: the next
@@ -152,12 +160,15 @@ class DataVersion:
             self.failing = False
         with self._lock:
             # A new day may change the answers (their status on today, their staleness).
-            day = dt.datetime.now(dt.UTC).date()
+            day = self._clock()
             if self._marks != mark or (current == self.value and day == self.day):
                 return
+            new_day = day != self.day
             self.value, self.day = current, day
         for listener in self._listeners:
             listener()
+        for day_listener in self._day_listeners if new_day else ():
+            day_listener(day)
 
     def start(self) -> None:
         self.poll()

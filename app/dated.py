@@ -52,9 +52,14 @@ STAMP = re.compile(r'"last_reported":(null|"([0-9-]{4,10})"),"stale":(true|false
 FRESHNESS = Freshness()
 
 
+def utc_now() -> dt.datetime:
+    """The time now, in UTC: the one clock every "today" reads."""
+    return dt.datetime.now(dt.UTC)
+
+
 def today() -> dt.date:
     """The date answers without `as_of` are for (UTC)."""
-    return dt.datetime.now(dt.UTC).date()
+    return utc_now().date()
 
 
 def current_status(row: Any) -> StatusOnDate:

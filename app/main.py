@@ -20,9 +20,10 @@ from starlette.types import Receive, Scope, Send
 from app.auth import Curators, WriteGuard
 from app.cache import UNCACHED_PATHS, CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
-from app.dated import FRESHNESS
+from app.dated import FRESHNESS, today
 from app.db.engine import make_engine, make_loop_reader
 from app.db.runner import Database, WritesFirst
+from app.derived.day import DayRoller
 from app.derived.version import data_version
 from app.limits import RequestBodyLimits
 from app.problems import install as install_problems
@@ -126,8 +127,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     version = DataVersion(
         partial(data_version, app.state.engine),
         interval=settings.data_version_poll_seconds,
+        clock=today,
     )
     version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))
+    version.on_new_day(DayRoller(app.state.engine))
     app.state.data_version = version
     version.start()
     database: Database = app.state.database

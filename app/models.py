@@ -318,6 +318,8 @@ class DataVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+    # The day every stored document was last built for (`app.derived.day`).
+    documents_on: dt.date | None = None
 
 
 class AuditEntry(SQLModel, table=True):

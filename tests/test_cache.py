@@ -1,6 +1,7 @@
 """The response cache: what it serves is what the application would answer, and a change to the
 data shows in every worker within the poll interval, never to be answered stale afterwards."""
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -320,7 +321,7 @@ def test_the_data_version_watcher_outlives_a_database_outage(
             raise value
         return value
 
-    watcher = DataVersion(read, interval=60)
+    watcher = DataVersion(read, interval=60, clock=lambda: dt.date(2026, 12, 4))
     watcher.on_change(lambda: changes.append(watcher.value))
     for _ in range(5):
         watcher.poll()

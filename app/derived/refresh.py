@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from app.dated import today
+from app.derived.day import mark_documents_on
 from app.derived.documents import refresh_documents
 from app.derived.periods import refresh_periods
 from app.derived.search import search_documents_of, upsert_search_documents
@@ -55,6 +57,7 @@ def refresh_derived(session: Session, changes: Changes) -> Refreshed:
     """
     if changes.everything:
         rebuilt = refresh_documents(session)
+        mark_documents_on(session, today())
         tallied = refresh_tallies(session)
         periods = refresh_periods(session)
     else:

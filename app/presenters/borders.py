@@ -32,10 +32,9 @@ def borders(
     on = as_of or today()
     statuses = statuses_at(session, rows, as_of=on)
     ids = [b.id for b in rows]
-    if as_of is None:
-        counts = crossing_counts(session, border_ids=ids)
-    else:
-        counts = counts_on(session, crossings_of(session, ids), as_of)
+    # By each crossing's status on the date, today too: the tallies count the newest status
+    # recorded, which may hold only from a later day.
+    counts = counts_on(session, crossings_of(session, ids), on)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)

@@ -62,7 +62,6 @@ async def list_crossings(
         roles=await country_roles(request),
         country=country,
         neighbour=neighbour,
-        status=None if as_of else params.status,
         traffic=params.traffic,
         q_key=q_key,
     )

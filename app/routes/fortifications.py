@@ -56,7 +56,6 @@ async def list_fortifications(
         roles=await country_roles(request),
         country=country,
         kind=params.kind,
-        status=None if as_of else params.status,
         q=params.q,
     )
 

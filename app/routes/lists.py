@@ -79,7 +79,14 @@ async def list_answer(
     meta = meta or asked.meta
     database = database_of(request)
     csv = wants_csv(request, asked.params.format)
-    listed = asked.filters if asked.as_of is None else listed_on(asked)
+    if asked.as_of is not None:
+        listed = listed_on(asked)
+    elif asked.status is not None:
+        # Today's status, as for any date, from the status periods: the record's column holds
+        # its newest change, which may hold only from a later day.
+        listed = on_date(asked.filters, today(), asked.status)
+    else:
+        listed = asked.filters
     if csv and whole_list(request):
         if asked.as_of is None:
             batches = exports.documents(database.engine, listed)

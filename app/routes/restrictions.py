@@ -48,7 +48,6 @@ async def list_restrictions(
         RESTRICTION,
         country=country,
         kind=params.kind,
-        status=None if as_of else params.status,
         q=params.q,
     )
 
