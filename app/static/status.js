@@ -3,6 +3,7 @@
 
 import { getAll, getJSON } from "./api.js";
 import { setUpSourceDialog } from "./source-dialog.js";
+import { ageOf } from "./text.js";
 
 const CROSSING_STATUSES = new Set(["open", "closed", "restricted", "unknown"]);
 const SEARCH_DELAY_MS = 300;
@@ -56,6 +57,15 @@ function dated(since, inferred, note) {
   }
   return element("span", {}, text, " ", element("details", { class: "note" },
     element("summary", {}, "how this date was read"), note));
+}
+
+// When the newest source behind a status was published, how long ago, and whether that is old.
+function reported(answer) {
+  if (!answer.last_reported) {
+    return element("span", { class: "stale" }, "no source covers it");
+  }
+  const age = `${answer.last_reported}, ${ageOf(answer.last_reported, new Date())}`;
+  return answer.stale ? element("span", { class: "stale" }, `${age}: may be out of date`) : age;
 }
 
 function facts(pairs) {
@@ -135,6 +145,7 @@ function borderCard(border) {
     facts([
       ["Since", dated(border.status_since, border.status_since_inferred, border.status_since_note)],
       ["Crossings", counts(border.crossing_counts)],
+      ["Last reported", reported(border)],
       ["Disputed", border.disputed
         ? element("a", { href: "#conflicts" }, "yes, see the disputed facts") : null],
     ]),
@@ -175,6 +186,7 @@ function crossingCard(crossing) {
       ["Since", dated(crossing.status_since, crossing.status_since_inferred,
         crossing.status_since_note)],
       ["Also written", crossing.aliases.length ? crossing.aliases.join("; ") : null],
+      ["Last reported", reported(crossing)],
     ]),
     crossing.notes && element("p", {}, crossing.notes),
     sourceButtons(crossing.provenance, crossing.name));
@@ -280,6 +292,7 @@ function restrictionCard(restriction) {
       ["Countries", countryList(restriction.countries)],
       ["Since", dated(restriction.since, restriction.since_inferred, restriction.since_note)],
       ["Until", restriction.until],
+      ["Last reported", reported(restriction)],
     ]),
     sourceButtons(restriction.provenance, `the ${words(restriction.kind)} restriction`));
 }
@@ -298,6 +311,7 @@ function fortificationCard(project) {
       ["Count", project.count],
       ["Completion", dated(project.completion, project.completion_inferred,
         project.completion_note)],
+      ["Last reported", reported(project)],
     ]),
     sourceButtons(project.provenance, `${where}: ${words(project.kind)}`));
 }

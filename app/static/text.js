@@ -34,3 +34,24 @@ function clamp(value, low, high) {
   }
   return Math.min(Math.max(value, low), high);
 }
+
+// How long ago a report dated `date` (YYYY, YYYY-MM or YYYY-MM-DD) was, from `today` (a Date):
+// counted from the last day of its period, as the API's `stale` is.
+export function ageOf(date, today) {
+  const [year, month, day] = date.split("-").map(Number);
+  const end = month === undefined
+    ? Date.UTC(year, 11, 31)
+    : day === undefined ? Date.UTC(year, month, 0) : Date.UTC(year, month - 1, day);
+  const days = Math.floor((today.getTime() - end) / 86_400_000);
+  if (days < 1) {
+    return month === undefined ? "this year" : day === undefined ? "this month" : "today";
+  }
+  if (days < 60) {
+    return days === 1 ? "1 day ago" : `${days} days ago`;
+  }
+  const months = Math.round(days / 30.44);
+  if (months < 24) {
+    return `${months} months ago`;
+  }
+  return `${Math.floor(days / 365.25)} years ago`;
+}

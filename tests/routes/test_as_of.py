@@ -101,6 +101,49 @@ def test_every_answer_on_every_turning_day_rests_on_its_evidence(
     assert checked > 40, "the walk reached the records"
 
 
+def holds_from(event: dict[str, Any], published: dict[str, str]) -> dt.date:
+    """The day a dated change holds from: the last of its date's period, or the end of the
+    publication period of the first article reporting it, where that comes first."""
+    first, last = parse_partial(event["date"])
+    if event["provenance"]:
+        known_by = last_day_reported(event["provenance"], published)
+        last = known_by if first <= known_by < last else last
+    return last
+
+
+@pytest.mark.parametrize("url", DATED_LISTS)
+def test_every_field_on_every_turning_day_is_what_its_dated_changes_set(
+    client: TestClient, url: str
+) -> None:
+    events, published = evidence(client)
+    changes: dict[str, list[tuple[dt.date, dict[str, Any]]]] = {}
+    for event in events.values():
+        if event["changes"] and event["subject"]:
+            changes.setdefault(event["subject"]["id"], []).append(
+                (holds_from(event, published), event)
+            )
+    now = {r["id"]: r for r in walk(client, url, limit=500)}
+    undone = 0
+    for day in turning_days(client):
+        for record in walk(client, url, as_of=day.isoformat(), limit=500):
+            for field in {
+                c["field"] for _, e in changes.get(record["id"], []) for c in e["changes"]
+            }:
+                # The value before the first change after the day that set it; else today's.
+                later = sorted(
+                    (held, c["before"])
+                    for held, e in changes[record["id"]]
+                    if held > day
+                    for c in e["changes"]
+                    if c["field"] == field
+                )
+                expected = later[0][1] if later else now[record["id"]][field]
+                assert record[field] == expected, f"{record['id']}.{field} on {day}"
+                undone += bool(later)
+    if url == "/v1/crossings":
+        assert undone > 10, "the sweep reached days before a seeded change"
+
+
 @pytest.mark.parametrize("url", DATED_LISTS)
 def test_a_status_filter_as_of_a_day_lists_exactly_the_records_with_that_status(
     client: TestClient, url: str

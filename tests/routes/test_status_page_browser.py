@@ -293,6 +293,43 @@ def test_every_section_shows_its_records_with_a_source_button_each(
     assert tab.errors == []
 
 
+LAST_REPORTED = """cards => cards.map(card => {
+  const term = [...card.querySelectorAll("dt")].find(dt => dt.textContent === "Last reported");
+  return term ? term.nextElementSibling.textContent : null;
+})"""
+
+
+def test_every_status_says_how_old_its_newest_source_is(tab: Tab, server: LiveServer) -> None:
+    page = tab.open()
+    stale = 0
+    for cards, path in [
+        ("#border-list .border", "/v1/borders"),
+        ("#crossing-list > .card", "/v1/crossings"),
+        ("#restriction-list > .card", "/v1/restrictions"),
+        ("#fortification-list > .card", "/v1/fortifications"),
+    ]:
+        records = server.get(path)["data"]
+        shown = page.eval_on_selector_all(cards, LAST_REPORTED)
+        assert len(shown) == len(records), path
+        for record, text in zip(records, shown, strict=True):
+            where = f"{path} {record['id']}: {text}"
+            if record["last_reported"] is None:
+                assert text == "no source covers it", where
+                continue
+            assert re.fullmatch(
+                re.escape(record["last_reported"])
+                + r", (\d+ (day|month|year)s? ago|this (year|month)|today)"
+                + (": may be out of date" if record["stale"] else ""),
+                text,
+            ), where
+            stale += record["stale"]
+    # The seed's articles are from 2025 and early 2026: long past the freshness limit.
+    assert stale > 10
+    page.locator("#crossings").evaluate("node => node.scrollIntoView()")
+    screenshot(page, "status-page-age.png")
+    assert tab.errors == []
+
+
 def test_finland_shows_why_it_has_no_crossings_and_its_border_status(
     tab: Tab, server: LiveServer
 ) -> None:
