@@ -130,7 +130,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock=today,
     )
     version.on_change(lambda: loop.call_soon_threadsafe(store.invalidate))
-    version.on_new_day(DayRoller(app.state.engine))
+    roller = DayRoller(app.state.engine)
+    version.on_new_day(roller)
     app.state.data_version = version
     version.start()
     database: Database = app.state.database
@@ -153,6 +154,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.loop_reader.dispose()
         database.loop_reader = None
     version.stop()
+    roller.wait(timeout=30)
     app.state.engine.dispose()
     sys.setswitchinterval(switch_interval)
 

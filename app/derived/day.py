@@ -92,9 +92,17 @@ class DayRoller:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._busy = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     def __call__(self, day: dt.date) -> None:
-        threading.Thread(target=self.roll, args=(day,), name="new-day", daemon=True).start()
+        thread = threading.Thread(target=self.roll, args=(day,), name="new-day", daemon=True)
+        self._threads = [*(t for t in self._threads if t.is_alive()), thread]
+        thread.start()
+
+    def wait(self, timeout: float) -> None:
+        """Let a roll under way finish, so the engine is not disposed of under it."""
+        for thread in self._threads:
+            thread.join(timeout)
 
     def roll(self, day: dt.date) -> None:
         if not self._busy.acquire(blocking=False):
