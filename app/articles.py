@@ -43,6 +43,8 @@ COUNTER = re.compile(r"^[\d.,]+$")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 TERMINAL = (".", "!", "?", ":", ";", '"', "”", "»", "'", "…")
+# The most words a headline has: a longer first line is split into sentences like body text.
+HEADLINE_WORDS = 15
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _line_kind(line: str, first: bool) -> str:
         return "bullet"
     if CAPTION_CREDIT.search(line):
         return "caption"
-    if not line.endswith(TERMINAL) and len(line.split()) <= 15:
+    if not line.endswith(TERMINAL) and len(line.split()) <= HEADLINE_WORDS:
         return "heading"
     return "body"
 
@@ -119,14 +121,16 @@ def split_sentences(text: str, extra_chrome: Iterable[str] = ()) -> list[Sentenc
             credit = CAPTION_CREDIT.search(body)
             assert credit is not None
             body = body[: credit.start()]
-        if kind in ("title", "heading"):
-            pieces = [(0, len(body))]
-        else:
+        pieces = [(0, len(body))]
+        if kind not in ("title", "heading") or len(body.split()) > HEADLINE_WORDS:
             pieces = [
                 (b["start_index"], b["end_index"])
                 for b in sentencex.get_sentence_boundaries("en", body)
             ]
-        for start, end in pieces:
+        for n, (start, end) in enumerate(pieces):
+            # A title too long for a headline is an article posted as one line (or a
+            # paragraph before any headline): its first sentence is the title, the rest body.
+            kind = kind if n == 0 or kind != "title" else "body"
             piece = body[start:end]
             lead = len(piece) - len(piece.lstrip())
             trimmed = piece.strip()

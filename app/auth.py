@@ -2,7 +2,8 @@
 authentication, and the guard that refuses every unsafe request without a valid token.
 
 Tokens come hashed from the settings (sha256); a presented token is hashed and compared with
-each in constant time. With no token configured, writes are disabled (403), never open.
+each in constant time. With no token configured, writes are disabled, never open: a request
+without a bearer token is a 401 as always, one with a token a 403 that says writes are off.
 Rate limits are kept in this process's memory (`limits`), so with N workers a client can
 make up to N times the configured rate; see docs/decisions.md.
 """
@@ -10,6 +11,7 @@ make up to N times the configured rate; see docs/decisions.md.
 import hashlib
 import hmac
 import math
+import re
 import time
 from typing import Annotated
 
@@ -30,6 +32,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STATIC_MOUNT = "static"
 FILE_METHODS = ("GET", "HEAD")
 REALM = 'Bearer realm="borderstatus"'
+# RFC 6750's b64token: what a bearer token may be made of.
+TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class Curators:
@@ -60,13 +64,6 @@ class Curators:
         if known is not None:
             return known
         unsafe = request.method not in SAFE_METHODS
-        if not self.hashes:
-            raise ProblemError(
-                403,
-                "Writes are disabled",
-                "No curator token is configured (CURATOR_TOKENS or CURATOR_TOKENS_FILE), so "
-                "this service takes no writes and has no audit log to read.",
-            )
         # A valid token is never refused for the failures of others at the same address (a
         # proxy, a NAT, or a stranger who guessed a curator's address): only the guesses are
         # limited.
@@ -75,18 +72,30 @@ class Curators:
             # The framework reads the first line, a proxy in front may read the last.
             raise ProblemError(400, "Bad request", "Send one Authorization header.")
         scheme, _, token = (lines[0] if lines else "").partition(" ")
-        name = self.name_of(token.strip()) if scheme.lower() == "bearer" else None
+        token = token.strip()
+        bearer = scheme.lower() == "bearer" and TOKEN68.fullmatch(token) is not None
+        name = self.name_of(token) if bearer else None
         client = request.client.host if request.client else "unknown"
         if name is None and not await self.limiter.test(self.failure_limit, "auth-failure", client):
             raise await self._too_many(
                 self.failure_limit, ("auth-failure", client), "failed logins"
             )
-        if scheme.lower() != "bearer" or not token.strip():
+        if not bearer:
+            # RFC 9110: a request without credentials is a 401 that says how to give them,
+            # whether or not this service takes writes.
             raise ProblemError(
                 401,
                 "Authentication required",
-                "Send a curator's token: `Authorization: Bearer <token>`.",
+                "Send a curator's token: `Authorization: Bearer <token>`."
+                + ("" if self.hashes else " This service takes no writes at present."),
                 headers={"WWW-Authenticate": REALM},
+            )
+        if not self.hashes:
+            raise ProblemError(
+                403,
+                "Writes are disabled",
+                "No curator token is configured (CURATOR_TOKENS or CURATOR_TOKENS_FILE), so "
+                "this service takes no writes and has no audit log to read.",
             )
         if name is None:
             await self.limiter.hit(self.failure_limit, "auth-failure", client)

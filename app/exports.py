@@ -391,3 +391,8 @@ def ndjson_chunks(
     for kind in kinds:
         for batch in kind.batches(engine, as_of):
             yield Chunk(kind.name, len(batch), ndjson_lines(kind.line_type, batch))
+
+
+def kind_named(name: str) -> ExportKind:
+    """The export kind `name` names: its plural (`crossings`) or its lines' `type` (`crossing`)."""
+    return KINDS.get(name) or next(kind for kind in KINDS.values() if kind.line_type == name)

@@ -1,9 +1,10 @@
 """Field types the seed file and the write API's bodies share: a country code, a partial date."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from app.countries import COUNTRIES, NATO, NEIGHBOURS, country_of
 from app.dates import parse_partial
 
 
@@ -19,4 +20,31 @@ PartialDate = Annotated[
     Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None,
     AfterValidator(partial_date),
 ]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def _as_code(value: Any) -> Any:
+    # A code in any case, an alpha-3 code or an English name, as its alpha-2 code.
+    return (country_of(value) or value) if isinstance(value, str) else value
+
+
+def _documented(codes: tuple[str, ...]) -> dict[str, Any]:
+    return {"enum": list(codes)}
+
+
+# A country in a body or the seed file: documented as the alpha-2 codes it takes, read as
+# `app.countries` reads a country (so `lv`, `LVA` and `Latvia` are LV).
+CountryCode = Annotated[
+    str,
+    BeforeValidator(_as_code),
+    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(tuple(COUNTRIES))),
+]
+NatoCode = Annotated[
+    str,
+    BeforeValidator(_as_code),
+    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(NATO)),
+]
+NeighbourCode = Annotated[
+    str,
+    BeforeValidator(_as_code),
+    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(NEIGHBOURS)),
+]

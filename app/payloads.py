@@ -10,12 +10,12 @@ never converted (`"yes"` is not `true`, `true` is not `1`, `"12"` is not `12`, `
 a decimal is, and a whole one (`12` or `12.0`) where an integer is.
 """
 
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
 from pydantic.fields import FieldInfo
 
-from app.fields import CountryCode, PartialDate
+from app.fields import CountryCode, NatoCode, NeighbourCode, PartialDate
 from app.schemas import (
     CrossingStatus,
     EventKind,
@@ -76,6 +76,14 @@ def _documented_body(schema: dict[str, Any], model: type[BaseModel]) -> None:
             field["anyOf"] = choices
 
 
+def _vocabulary(annotation: Any) -> bool:
+    """Whether a field takes words of a vocabulary (a Literal, a list of one, or either or
+    None)."""
+    if get_origin(annotation) is Literal:
+        return all(isinstance(word, str) for word in get_args(annotation))
+    return any(_vocabulary(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_documented_body)
     # Fields that may be left out of a PATCH but not set to null.
@@ -94,6 +102,12 @@ class Body(BaseModel):
     def _given_not_null(cls, value: Any, info: Any) -> Any:
         if value is None and info.field_name in cls.not_null:
             raise ValueError("may be left out, but not null")
+        if _vocabulary(cls.model_fields[info.field_name].annotation):
+            # A status, kind or traffic mode in any case: `Closed` is `closed`.
+            if isinstance(value, str):
+                return value.lower()
+            if isinstance(value, list):
+                return [v.lower() if isinstance(v, str) else v for v in value]
         return value
 
 
@@ -150,8 +164,8 @@ class CrossingCreate(Body):
     name: Name
     counterpart: Name | None = None
     aliases: list[Name] = Field(default=[], max_length=50, description=ALIASES)
-    country: CountryCode
-    neighbour: CountryCode
+    country: NatoCode
+    neighbour: NeighbourCode
     status: CrossingStatus
     traffic: list[Traffic] = []
     status_since: PartialDate = None
@@ -177,7 +191,7 @@ class FortificationCreate(Body):
     kind: FortificationKind
     summary: Summary
     countries: Annotated[list[CountryCode], Field(min_length=1, max_length=50)]
-    neighbour: CountryCode | None = None
+    neighbour: NeighbourCode | None = None
     status: FortificationStatus
     length_km: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     budget_eur: float | None = Field(default=None, ge=0, allow_inf_nan=False)

@@ -59,8 +59,21 @@ def invalid_body(*problems: tuple[str, str]) -> ProblemError:
     )
 
 
-def not_found(what: str, key: str) -> ProblemError:
-    return ProblemError(404, "Not found", f"No {what} with id {key!r}.")
+def not_found(
+    what: str, key: str, *, nearest: list[str] | None = None, search: str | None = None
+) -> ProblemError:
+    """A 404 naming what was asked for; with the stored ids most like it, and the search
+    that finds it by name, when there are."""
+    hints = []
+    if nearest:
+        hints.append(f"Did you mean {' or '.join(repr(n) for n in nearest)}?")
+    if search:
+        hints.append(f"Search by name: {search}")
+    errors = [{"parameter": f"{what}_id", "message": "no such id", "nearest": nearest or []}]
+    if search:
+        errors[0]["search"] = search
+    detail = " ".join([f"No {what} with id {key!r}.", *hints])
+    return ProblemError(404, "Not found", detail, errors=errors if nearest or search else None)
 
 
 def problem_response(

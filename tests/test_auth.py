@@ -95,6 +95,27 @@ def test_with_no_token_configured_every_write_is_a_403(
     assert client.get("/v1/crossings/narva").status_code == 200
 
 
+@pytest.mark.parametrize(("method", "path"), [*UNSAFE, ("GET", "/v1/audit")])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": f"Basic {TOKENS['alice']}"}, {"Authorization": "Bearer a b"}],
+    ids=["no-token", "not-bearer", "malformed-bearer"],
+)
+def test_with_no_token_configured_a_request_without_a_bearer_token_is_a_401(
+    seeded_engine: Engine, method: str, path: str, headers: dict[str, str]
+) -> None:
+    """RFC 9110: the answer to missing credentials says how to give them, whether or not
+    this service takes writes; only a well-formed token learns that writes are off."""
+    client = client_for(seeded_engine)
+
+    response = client.request(method, path, headers=headers, json=close_narva())
+
+    body = assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == 'Bearer realm="borderstatus"'
+    assert "takes no writes" in body["detail"]
+    assert get_ok(client, "/v1/crossings/narva")["status"] == "open"
+
+
 def test_a_wrong_token_is_told_apart_from_a_missing_one(writer: TestClient) -> None:
     missing = writer.patch("/v1/crossings/narva", json=close_narva())
     wrong = writer.patch(

@@ -353,12 +353,12 @@ def test_cite_prints_the_sentence_and_every_record_citing_it(lookups: CliRunner)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["crossings", "--country", "XX"], "error: country: unknown country code 'XX'; accepted"),
-        (["crossings", "--neighbour", "ZZ"], "error: neighbour: unknown country code 'ZZ'"),
+        (["crossings", "--country", "XX"], "error: country: unknown country 'XX'; accepted"),
+        (["crossings", "--neighbour", "ZZ"], "error: neighbour: unknown country 'ZZ'"),
         (["restrictions", "--as-of", "2023-13"], "error: as_of: month must be in 1..12"),
         (["crossings", "--as-of", "last year"], "error: as_of: 'last year' is not a date"),
         (["crossings", "-q", "--"], "error: q: needs at least one letter or digit"),
-        (["fortifications", "--country", "atlantis"], "unknown country code 'atlantis'"),
+        (["fortifications", "--country", "atlantis"], "unknown country 'atlantis'"),
     ],
 )
 def test_bad_input_exits_2_with_the_apis_message(

@@ -141,3 +141,21 @@ def test_ingest_writes_in_the_callers_transaction(seeded_fresh_engine: Any) -> N
                 session, SourceIn.model_validate(article(file="000_82da986fc3907c30.txt"))
             )
     assert refused.value.status == 409
+
+
+def test_an_article_posted_as_one_line_is_split_into_sentences(writer: TestClient) -> None:
+    """A wire text pasted without its line breaks: its first sentence is the title and each
+    later one a sentence of its own, citable on its own."""
+    one_line = (
+        "Border crossing closes overnight. The test checkpoint closed at noon on Monday, the "
+        "ministry said. Trucks were turned back at the gate, officials added."
+    )
+    response = writer.post("/v1/sources", headers=auth(), json=article(text=one_line))
+
+    assert response.status_code == 201, response.text
+    sentences = [(s["kind"], s["text"]) for s in response.json()["sentences"]]
+    assert sentences == [
+        ("title", "Border crossing closes overnight."),
+        ("body", "The test checkpoint closed at noon on Monday, the ministry said."),
+        ("body", "Trucks were turned back at the gate, officials added."),
+    ]

@@ -185,7 +185,7 @@ def update_record(
     change a dated event. A stale If-Match is a 412."""
     kind = KINDS[kind_name]
     row = session.exec(
-        select(kind.model).where(col(kind.model.id) == record_id).with_for_update()
+        select(kind.model).where(col(kind.model.id) == record_id.lower()).with_for_update()
     ).first()
     if row is None:
         raise ProblemError(404, "Not found", f"No {kind.name} with id {record_id!r}.")

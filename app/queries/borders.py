@@ -40,7 +40,13 @@ def borders(session: Session, *, country: str | None = None) -> list[Border]:
 
 
 def border(session: Session, *, border_id: str) -> Border | None:
-    return session.get(Border, border_id)
+    """The border with this id, read in any case and either way round (`RU-NO` is NO-RU)."""
+    key = border_id.strip().upper()
+    found = session.get(Border, key)
+    if found is None and key.count("-") == 1:
+        first, second = key.split("-")
+        found = session.get(Border, f"{second}-{first}")
+    return found
 
 
 def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -1,5 +1,6 @@
 """A kind's records by id, and the values each lists from its link tables."""
 
+import difflib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -10,8 +11,21 @@ from app.kinds import Kind, Listed
 
 
 def record(session: Session, kind: Kind, record_id: str) -> Any | None:
-    """The record of this kind with this id, if any."""
-    return session.get(kind.model, record_id)
+    """The record of this kind with this id, if any; ids are read in any case (they are
+    stored in lower case)."""
+    return session.get(kind.model, record_id) or session.get(kind.model, record_id.lower())
+
+
+def nearest_ids(session: Session, model: Any, key: str, *, n: int = 3) -> list[str]:
+    """Up to `n` stored ids most like `key` (for a 404's suggestions): among those that begin
+    as it does, so a store of any size answers from its primary-key index."""
+    key = key.strip().lower()
+    ids: list[str] = []
+    for length in (3, 1):
+        if len(key) >= length and not ids:
+            starts = col(model.id).startswith(key[:length], autoescape=True)
+            ids = list(session.exec(select(model.id).where(starts).order_by(model.id).limit(500)))
+    return difflib.get_close_matches(key, ids, n=n, cutoff=0.5)
 
 
 def records(session: Session, kind: Kind, ids: Sequence[str]) -> list[Any]:

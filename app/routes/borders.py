@@ -1,5 +1,6 @@
 """Country pairs: border-level status, crossing counts and facts such as length."""
 
+import difflib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -18,6 +19,8 @@ from app.routes.params import AsOfQuery, CountryFilter, FormatParam, as_of_param
 from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Page
 
 router = APIRouter(prefix="/borders", tags=["borders"])
+
+BORDER_ID = "^[A-Za-z]{2}-[A-Za-z]{2}$"
 
 
 @router.get("", response_model=Page[BorderOut], responses=LIST_RESPONSES)
@@ -41,15 +44,23 @@ def list_borders(
 def get_border(
     session: SessionDep,
     border_id: Annotated[
-        str, Path(description="`<NATO country>-<neighbour>`, any case.", examples=["NO-RU"])
+        str,
+        Path(
+            description="`<NATO country>-<neighbour>`, any case, either way round: `ru-no` is "
+            "NO-RU.",
+            examples=["NO-RU"],
+            json_schema_extra={"pattern": BORDER_ID},
+        ),
     ],
     as_of: AsOfQuery = None,
 ) -> BorderDetail:
     """One border, with its crossings, facts (every claim, with provenance) and history."""
     on = as_of_param(as_of)
-    border = border_queries.border(session, border_id=border_id.upper())
+    border = border_queries.border(session, border_id=border_id)
     if border is None:
-        raise not_found("border", border_id)
+        ids = [b.id for b in border_queries.borders(session)]
+        nearest = difflib.get_close_matches(border_id.upper(), ids, n=3, cutoff=0.5)
+        raise not_found("border", border_id, nearest=nearest)
     (out,) = border_answers.borders(session, [border], on)
     crossings = record_filter(CROSSING, country=border.country, neighbour=border.neighbour)
     if on is None:

@@ -1,11 +1,13 @@
 """Countries: one call gives a dashboard everything about a country."""
 
+import difflib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from app import exports
+from app.countries import COUNTRIES, country_of, schema_forms
 from app.dated import FRESHNESS, today
 from app.db.session import SessionDep
 from app.history import newest
@@ -43,7 +45,14 @@ def list_countries(
 @router.get("/{code}", response_model=CountryDetail, responses=problem_responses(304, 404))
 def get_country(
     session: SessionDep,
-    code: Annotated[str, Path(description="ISO 3166-1 alpha-2, any case.", examples=["LV"])],
+    code: Annotated[
+        str,
+        Path(
+            description="ISO 3166-1 alpha-2 code, or its alpha-3 code or English name, any case.",
+            examples=["LV"],
+            json_schema_extra={"enum": schema_forms(tuple(COUNTRIES))},
+        ),
+    ],
     as_of: AsOfQuery = None,
 ) -> CountryDetail:
     """A country's borders, crossings and counts by status, restrictions, fortifications, events.
@@ -53,9 +62,9 @@ def get_country(
     """
     on = as_of_param(as_of)
     past = on is not None and on != today()
-    stored = country(session, code=code.upper())
+    stored = country(session, code=country_of(code) or code.upper())
     if stored is None:
-        raise not_found("country", code)
+        raise not_found("country", code, nearest=difflib.get_close_matches(code.upper(), COUNTRIES))
     code = stored.code
     out = present_borders(session, borders(session, country=code), on)
     counts = CrossingCounts()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from app import exports
+from app.countries import NEIGHBOURS
 from app.dated import today
 from app.kinds import CROSSING
 from app.names import fold
@@ -17,8 +18,11 @@ from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     COUNTRY_HELP,
+    AnyCase,
     AsOfParam,
+    CountryForm,
     ListQuery,
+    NeighbourForm,
     as_of_param,
     query_model,
 )
@@ -30,12 +34,18 @@ router = APIRouter(prefix="/crossings", tags=["crossings"])
 
 
 class CrossingsQuery(ListQuery):
-    country: str | None = Field(None, max_length=8, description=COUNTRY_HELP, examples=["LV"])
-    neighbour: str | None = Field(
-        None, max_length=8, description="The non-NATO side: RU or BY, any case.", examples=["RU"]
+    country: CountryForm | None = Field(None, description=COUNTRY_HELP, examples=["LV"])
+    neighbour: NeighbourForm | None = Field(
+        None,
+        description="The non-NATO side: RU or BY (or RUS, BLR, Russia, Belarus), any case.",
+        examples=["RU"],
     )
-    status: CrossingStatus | None = Field(None, description="Status (as of `as_of` when given).")
-    traffic: Traffic | None = Field(None, description="Allowed traffic.")
+    status: Annotated[CrossingStatus | None, AnyCase] = Field(
+        None, description="Status (as of `as_of` when given), any case."
+    )
+    traffic: Annotated[Traffic | None, AnyCase] = Field(
+        None, description="Allowed traffic, any case."
+    )
     q: str | None = Field(
         None,
         max_length=200,
@@ -51,8 +61,8 @@ async def list_crossings(
 ) -> Response:
     """Border checkpoints, each with its status, allowed traffic and provenance."""
     place = paging(request, params.cursor)
-    country = await country_code(request, "country", params.country)
-    neighbour = await country_code(request, "neighbour", params.neighbour)
+    country = country_code("country", params.country)
+    neighbour = country_code("neighbour", params.neighbour, among=NEIGHBOURS)
     as_of = as_of_param(params.as_of)
     q_key = fold(params.q) if params.q is not None else None
     if params.q is not None and not q_key:

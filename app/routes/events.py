@@ -20,6 +20,7 @@ from app.routes.formats import (
     whole_list,
 )
 from app.routes.params import (
+    AnyCase,
     CountryFilter,
     CursorParam,
     FormatParam,
@@ -49,7 +50,9 @@ def list_events(
         str | None,
         Query(alias="to", description=f"{DATE_HELP}: events up to the end of it.", max_length=10),
     ] = None,
-    kind: Annotated[EventKind | None, Query(description="What happened.")] = None,
+    kind: Annotated[
+        EventKind | None, AnyCase, Query(description="What happened, any case.")
+    ] = None,
     limit: Limit = 100,
     cursor: CursorParam = None,
     format_: FormatParam = None,

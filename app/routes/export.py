@@ -1,6 +1,6 @@
 """The bulk export: every record in the store, one JSON object per line, streamed."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -11,7 +11,7 @@ from app.db.runner import database_of
 from app.media import NDJSON_MEDIA_TYPE
 from app.problems import problem_responses
 from app.routes.formats import ndjson_stream
-from app.routes.params import AsOfParam, as_of_param, query_model, query_parameters
+from app.routes.params import AnyCase, AsOfParam, as_of_param, query_model, query_parameters
 
 router = APIRouter(tags=["export"])
 
@@ -25,11 +25,33 @@ NDJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+ExportTypeParam = Literal[
+    "country",
+    "source",
+    "border",
+    "crossing",
+    "restriction",
+    "fortification",
+    "fact",
+    "event",
+    "countries",
+    "sources",
+    "borders",
+    "crossings",
+    "restrictions",
+    "fortifications",
+    "facts",
+    "events",
+]
+
+
 class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: exports.ExportType | None = Field(
-        None, description="Only this kind of record; every kind when left out."
+    type: Annotated[ExportTypeParam | None, AnyCase] = Field(
+        None,
+        description="Only this kind of record (as its lines' `type` names it, or the plural), "
+        "any case; every kind when left out.",
     )
     as_of: str | None = AsOfParam
 
@@ -46,9 +68,10 @@ async def export_ndjson(
     """Every record (or every record of one `type`) as NDJSON, streamed as it is read; as
     things stood on `as_of` when given."""
     on = as_of_param(params.as_of)
-    kinds = [exports.KINDS[params.type]] if params.type else list(exports.KINDS.values())
+    chosen = exports.kind_named(params.type) if params.type else None
+    kinds = [chosen] if chosen else list(exports.KINDS.values())
     database = database_of(request)
-    filename = f"borderstatus-{params.type or 'all'}.ndjson"
+    filename = f"borderstatus-{chosen.name if chosen else 'all'}.ndjson"
     return await run_in_threadpool(
         ndjson_stream, exports.ndjson_chunks(database.engine, kinds, on), filename
     )

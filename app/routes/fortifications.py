@@ -11,7 +11,14 @@ from app.payloads import FortificationCreate, FortificationPatch
 from app.queries.lists import record_filter
 from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
-from app.routes.params import AsOfParam, ListQuery, as_of_param, query_model
+from app.routes.params import (
+    AnyCase,
+    AsOfParam,
+    CountryForm,
+    ListQuery,
+    as_of_param,
+    query_model,
+)
 from app.routes.records import RecordDocs, add_record_routes
 from app.routes.reference import country_code, country_roles
 from app.schemas import (
@@ -24,16 +31,17 @@ router = APIRouter(prefix="/fortifications", tags=["fortifications"])
 
 
 class FortificationsQuery(ListQuery):
-    country: str | None = Field(
+    country: CountryForm | None = Field(
         None,
-        max_length=8,
-        description="ISO 3166-1 alpha-2 code, any case: the country building it, or for RU and "
-        "BY the neighbour it faces.",
+        description="ISO 3166-1 alpha-2 code (or its alpha-3 code or English name), any case: "
+        "the country building it, or for RU and BY the neighbour it faces.",
         examples=["LT"],
     )
-    kind: FortificationKind | None = Field(None, description="What is built.")
-    status: FortificationStatus | None = Field(
-        None, description="Project status (as of `as_of` when given)."
+    kind: Annotated[FortificationKind | None, AnyCase] = Field(
+        None, description="What is built, any case."
+    )
+    status: Annotated[FortificationStatus | None, AnyCase] = Field(
+        None, description="Project status (as of `as_of` when given), any case."
     )
     q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
     as_of: str | None = AsOfParam
@@ -49,7 +57,7 @@ async def list_fortifications(
     then.
     """
     place = paging(request, params.cursor)
-    country = await country_code(request, "country", params.country)
+    country = country_code("country", params.country)
     as_of = as_of_param(params.as_of)
     list_filter = record_filter(
         FORTIFICATION,

@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from app.countries import COUNTRIES, NEIGHBOURS, schema_forms
 from app.dated import today
 from app.dates import as_of_date, parse_partial
 from app.problems import invalid_parameter
@@ -16,8 +17,9 @@ from app.routes.reference import country_code
 
 async def check_parameters(request: Request) -> None:
     """Every route's parameters, before its own: no id, code, date or word contains NUL
-    (PostgreSQL text can't hold one), and a query parameter the route doesn't take is a 422
-    that names it, rather than silently ignored (`?contry=LV` would list every country)."""
+    (PostgreSQL text can't hold one), a query parameter the route doesn't take is a 422
+    that names it, rather than silently ignored (`?contry=LV` would list every country), and
+    so is one given twice."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if isinstance(value, str) and "\x00" in value:
             raise invalid_parameter(name, "must not contain NUL characters")
@@ -26,6 +28,11 @@ async def check_parameters(request: Request) -> None:
         for name in request.query_params:
             if name not in query_names(route):
                 raise invalid_parameter(name, "is not a parameter of this endpoint")
+    given = [name for name, _ in request.query_params.multi_items()]
+    if len(given) != len(set(given)):
+        # Every parameter takes one value: `country=LV&country=EE` is not silently EE.
+        twice = next(name for name in given if given.count(name) > 1)
+        raise invalid_parameter(twice, "is given more than once; it takes one value")
 
 
 def query_names(route: APIRoute) -> frozenset[str]:
@@ -50,9 +57,26 @@ def _declared_query_names(route: APIRoute) -> frozenset[str]:
 
 
 COUNTRY_HELP = (
-    "ISO 3166-1 alpha-2 code, any case. Matches either side of a border: "
-    "`RU` lists everything on Russia's borders."
+    "ISO 3166-1 alpha-2 code; its alpha-3 code or English name is read as it, in any case "
+    "(`lv`, `LVA`, `Latvia`). Matches either side of a border: `RU` lists everything on "
+    "Russia's borders."
 )
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+# The vocabularies (statuses, kinds, traffic, formats) are read in any case: `Closed` is
+# `closed`. The schema lists them in the case the answers use.
+AnyCase = BeforeValidator(_lower)
+
+
+# A country parameter: a string, documented as the forms of the codes it takes.
+_ANY_COUNTRY: dict[str, Any] = {"enum": schema_forms(tuple(COUNTRIES))}
+_A_NEIGHBOUR: dict[str, Any] = {"enum": schema_forms(NEIGHBOURS)}
+CountryForm = Annotated[str, Field(max_length=60, json_schema_extra=_ANY_COUNTRY)]
+NeighbourForm = Annotated[str, Field(max_length=60, json_schema_extra=_A_NEIGHBOUR)]
 
 AS_OF_HELP = (
     "YYYY, YYYY-MM or YYYY-MM-DD (a timestamp is read as its date): answer as things stood at "
@@ -74,7 +98,7 @@ def query_model(model: type[Q]) -> Any:
     FastAPI's own query-parameter models extract and validate each field on its own, which
     costs more than the rest of a cold list answer (see docs/performance.md). The parameters
     are documented from the same model (`query_parameters`). A repeated key counts once, with
-    its last value, as for FastAPI's scalar parameters.
+    its last value, as for FastAPI's scalar parameters, but `check_parameters` has refused it.
     """
 
     async def parse(request: Request) -> Q:
@@ -123,16 +147,14 @@ class ListQuery(BaseModel):
     cursor: str | None = Field(
         None, max_length=512, description="Opaque cursor from `meta.next` of the previous page."
     )
-    format: Format | None = Field(None, description=FORMAT_HELP)
+    format: Annotated[Format | None, AnyCase] = Field(None, description=FORMAT_HELP)
 
 
 async def country_filter(
     request: Request,
-    country: Annotated[
-        str | None, Query(description=COUNTRY_HELP, examples=["LV"], max_length=8)
-    ] = None,
+    country: Annotated[CountryForm | None, Query(description=COUNTRY_HELP, examples=["LV"])] = None,
 ) -> str | None:
-    return await country_code(request, "country", country)
+    return country_code("country", country)
 
 
 CountryFilter = Annotated[str | None, Depends(country_filter)]
@@ -144,7 +166,7 @@ CursorParam = Annotated[
     Query(description="Opaque cursor from `meta.next` of the previous page.", max_length=512),
 ]
 
-FormatParam = Annotated[Format | None, Query(alias="format", description=FORMAT_HELP)]
+FormatParam = Annotated[Format | None, AnyCase, Query(alias="format", description=FORMAT_HELP)]
 
 
 def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | None:

@@ -7,6 +7,7 @@ names and texts the kind's module gives, so each kind's routes read alike and do
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
@@ -21,7 +22,7 @@ from app.db.session import SessionDep
 from app.kinds import Kind
 from app.presenters.records import detail
 from app.problems import not_found, problem_responses
-from app.queries.records import record
+from app.queries.records import nearest_ids, record
 from app.routes.lists import detail_response
 from app.routes.params import AsOfQuery, as_of_param
 from app.routes.writing import (
@@ -34,6 +35,9 @@ from app.routes.writing import (
 from app.schemas import Page
 
 READ_PROBLEMS = problem_responses(304, 404)
+# Ids are slugs (`app.names.slug`), documented in any case; one that doesn't match is a 404
+# like any unknown id, with its suggestions.
+RECORD_ID = "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$"
 WRITE_PROBLEMS = problem_responses(401, 403, 409, 422, 429)
 
 
@@ -59,13 +63,21 @@ def add_record_routes(
     name = kind.name
     id_param = f"{name}_id"
     RecordId = Annotated[
-        str, Path(alias=id_param, description=kind.id_description, examples=[kind.id_example])
+        str,
+        Path(
+            alias=id_param,
+            description=f"{kind.id_description} Read in any case.",
+            examples=[kind.id_example],
+            json_schema_extra={"pattern": RECORD_ID},
+        ),
     ]
 
     def found(session: Any, record_id: str) -> Any:
         row = record(session, kind, record_id)
         if row is None:
-            raise not_found(name, record_id)
+            search = f"/v1/{kind.path}?{urlencode({'q': record_id})}"
+            nearest = nearest_ids(session, kind.model, record_id)
+            raise not_found(name, record_id, nearest=nearest, search=search)
         return row
 
     def get_record(session: SessionDep, record_id: RecordId, as_of: AsOfQuery = None) -> Response:

@@ -8,25 +8,28 @@ from fastapi import Request
 from sqlmodel import Session
 
 from app.cache import CacheStore
+from app.countries import COUNTRIES, country_of, listing
 from app.db.runner import database_of
 from app.problems import invalid_parameter
 from app.queries.borders import country_roles as stored_roles
 
 T = TypeVar("T")
+CODES = tuple(sorted(COUNTRIES))
 
 
-async def country_code(request: Request, name: str, value: str | None) -> str | None:
-    """A country parameter as an accepted upper-case code; an unknown one is a 422."""
+def country_code(name: str, value: str | None, *, among: tuple[str, ...] = CODES) -> str | None:
+    """A country parameter (a code or a name, any case: `app.countries`) as its alpha-2 code;
+    one that names no country of `among` is a 422 listing them with their names."""
     if value is None:
         return None
-    code = value.strip().upper()
-    roles = await country_roles(request)
-    if code not in roles:
-        accepted = list(roles)
+    code = country_of(value)
+    if code not in among:
         raise invalid_parameter(
             name,
-            f"unknown country code {value!r}; accepted codes: {', '.join(accepted)}",
-            accepted=accepted,
+            f"unknown country {value!r}; accepted (or their alpha-3 codes or English names, "
+            f"any case): {listing(among)}",
+            accepted=list(among),
+            names={code: COUNTRIES[code] for code in among},
         )
     return code
 

@@ -13,7 +13,9 @@ from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     COUNTRY_HELP,
+    AnyCase,
     AsOfParam,
+    CountryForm,
     ListQuery,
     as_of_param,
     query_model,
@@ -26,9 +28,13 @@ router = APIRouter(prefix="/restrictions", tags=["restrictions"])
 
 
 class RestrictionsQuery(ListQuery):
-    country: str | None = Field(None, max_length=8, description=COUNTRY_HELP, examples=["NO"])
-    kind: RestrictionKind | None = Field(None, description="What the measure is on.")
-    status: RestrictionStatus | None = Field(None, description="Status (as of `as_of` when given).")
+    country: CountryForm | None = Field(None, description=COUNTRY_HELP, examples=["NO"])
+    kind: Annotated[RestrictionKind | None, AnyCase] = Field(
+        None, description="What the measure is on, any case."
+    )
+    status: Annotated[RestrictionStatus | None, AnyCase] = Field(
+        None, description="Status (as of `as_of` when given), any case."
+    )
     q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
     as_of: str | None = AsOfParam
 
@@ -42,7 +48,7 @@ async def list_restrictions(
     With `as_of`, only measures that existed on that date are listed, with their status then.
     """
     place = paging(request, params.cursor)
-    country = await country_code(request, "country", params.country)
+    country = country_code("country", params.country)
     as_of = as_of_param(params.as_of)
     list_filter = record_filter(
         RESTRICTION,

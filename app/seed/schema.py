@@ -4,6 +4,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.countries import COUNTRIES, listing
 from app.fields import CountryCode, PartialDate, partial_date
 from app.schemas import (
     CrossingStatus,
@@ -69,6 +70,16 @@ class CountryRecord(Strict):
     code: CountryCode
     name: str
     role: Literal["nato", "neighbour", "other"]
+
+    @model_validator(mode="after")
+    def _covered(self) -> "CountryRecord":
+        # The API's schema lists the countries the service covers (app.countries).
+        if COUNTRIES.get(self.code) != self.name:
+            raise ValueError(
+                f"{self.code} {self.name!r} is not a country the service covers as named in "
+                f"app.countries: {listing(tuple(COUNTRIES))}"
+            )
+        return self
 
 
 class SourceRecord(Strict):

@@ -140,7 +140,8 @@ def test_latvia_russia_counts_crossings_by_status(client: TestClient) -> None:
 
 def test_unknown_border_is_a_404_problem(client: TestClient) -> None:
     assert_problem(client.get("/v1/borders/SE-RU"), 404)
-    assert_problem(client.get("/v1/borders/RU-NO"), 404)
+    assert_problem(client.get("/v1/borders/RU-BY"), 404)
+    assert_problem(client.get("/v1/borders/NO-BY"), 404)
 
 
 def test_unknown_country_is_a_422_problem(client: TestClient) -> None:

@@ -102,7 +102,7 @@ def test_every_nested_record_cites_its_sentences_verbatim(client: TestClient, co
     assert assert_all_cited(get_ok(client, f"/v1/countries/{code}")) > 0
 
 
-@pytest.mark.parametrize("code", ["XX", "Norway", "N"])
+@pytest.mark.parametrize("code", ["XX", "Norge", "N", "SE"])
 def test_unknown_country_is_a_404_problem(client: TestClient, code: str) -> None:
     body = assert_problem(client.get(f"/v1/countries/{code}"), 404)
     assert code in body["detail"]
