@@ -186,6 +186,29 @@ def test_a_reference_to_something_missing_is_rejected(
     assert problem in problems_of(seed_copy)
 
 
+@pytest.mark.parametrize(
+    ("country", "problem"),
+    [
+        ({"code": "SE", "name": "Sweden", "role": "other"}, "SE 'Sweden' is not a country"),
+        ({"code": "LV", "name": "Latvija", "role": "nato"}, "LV 'Latvija' is not a country"),
+    ],
+    ids=["uncovered", "renamed"],
+)
+def test_a_country_the_service_does_not_cover_is_refused(
+    seed_copy: Path, country: dict[str, str], problem: str
+) -> None:
+    """The API's schema lists the countries of app.countries: the seed can't add another."""
+
+    def add(records: Records) -> None:
+        records["countries"] = [c for c in records["countries"] if c["code"] != country["code"]] + [
+            country
+        ]
+
+    edit_records(seed_copy, add)
+
+    assert problem in problems_of(seed_copy)
+
+
 def test_an_edited_article_is_reported_by_its_sha256(seed_copy: Path) -> None:
     article = seed_copy / "articles" / "001_2d175952eb0183b5.txt"
     article.write_bytes(article.read_bytes().replace(b"Sturskug", b"Storskog", 1))
