@@ -10,6 +10,24 @@ TIMESTAMP = re.compile(
 )
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
+# What the schema says of a partial date: exactly the ones `parse_partial` takes (years 0001
+# to 9999, each month its days, 29 February in leap years), so a client generator, or a
+# fuzzer, makes only dates the service reads. No lookaround, so any regex engine takes it.
+_YEAR = "(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00)"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_DAY = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_PARTIAL = f"({_YEAR}(-(0[1-9]|1[0-2]))?|{_DAY})"
+PARTIAL_DATE_PATTERN = f"^{_PARTIAL}$"
+# `as_of` also takes a timestamp, read as its date (`TIMESTAMP`).
+AS_OF_PATTERN = (
+    f"^\\s*({_PARTIAL}|{_DAY}[T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?"
+    f"(Z|[+-][0-9]{{2}}:?[0-9]{{2}})?)\\s*$"
+)
+
 
 def parse_partial(value: str) -> tuple[dt.date, dt.date]:
     """The first and last day of a partial date's period; ValueError when it isn't one."""

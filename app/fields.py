@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from app.countries import COUNTRIES, NATO, NEIGHBOURS, country_of
-from app.dates import parse_partial
+from app.dates import PARTIAL_DATE_PATTERN, parse_partial
 
 
 def partial_date(value: str | None) -> str | None:
@@ -15,9 +15,10 @@ def partial_date(value: str | None) -> str | None:
     return value
 
 
-# The pattern documents the shape; the validator also checks the calendar (no 2023-02-30).
+# The validator reads it (and names what is wrong); the schema's pattern says exactly which
+# dates it takes, the calendar's (no 0000, no 2023-02-30).
 PartialDate = Annotated[
-    Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] | None,
+    Annotated[str, Field(json_schema_extra={"pattern": PARTIAL_DATE_PATTERN})] | None,
     AfterValidator(partial_date),
 ]
 

@@ -166,9 +166,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problems a route can answer."""
     descriptions = {
         304: "Not modified (If-None-Match matched the ETag).",
-        401: "No curator token, or a wrong one (WWW-Authenticate: Bearer).",
-        403: "Writes are disabled (no token configured), or refused for this browser origin.",
-        404: "No record with that id.",
+        401: "No curator token, or a wrong one (WWW-Authenticate: Bearer), whether or not "
+        "writes are enabled.",
+        403: "A bearer token while writes are disabled (no token configured), or a write "
+        "refused for this browser origin.",
+        404: "No record with that id, or no page at that cursor: the body says which.",
         409: "The record, or a source of that name or text, exists already.",
         412: "If-Match does not hold the record's current ETag: GET it again.",
         428: "No If-Match: GET the record and send its ETag in If-Match (or `*`).",

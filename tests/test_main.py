@@ -276,14 +276,23 @@ def test_odd_input_is_never_a_500(client: TestClient, url: str) -> None:
         ("/v1/sources/a%00/sentences/0", "file"),
         ("/v1/restrictions?q=%00", "q"),
         ("/v1/fortifications?kind=fence&q=a%00b", "q"),
-        (f"/v1/crossings?cursor={cursor(chr(0))}", "cursor"),
-        (f"/v1/events?cursor={cursor('2023-01-01|' + chr(0))}", "cursor"),
     ],
 )
 def test_nul_characters_are_a_422_naming_the_parameter(
     client: TestClient, url: str, parameter: str
 ) -> None:
     assert_problem(client.get(url), 422, parameter)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/crossings?cursor={cursor(chr(0))}",
+        f"/v1/events?cursor={cursor('2023-01-01|' + chr(0))}",
+    ],
+)
+def test_a_cursor_holding_nul_names_no_page(client: TestClient, url: str) -> None:
+    assert_problem(client.get(url), 404, "cursor")
 
 
 def test_like_wildcards_in_q_are_literal(client: TestClient) -> None:

@@ -16,9 +16,9 @@ from app.db.session import SessionDep
 from app.models import AuditEntry
 from app.payloads import NO_NUL
 from app.presenters.evidence import fields_of
-from app.problems import invalid_parameter, problem_responses
+from app.problems import problem_responses
 from app.queries.audit import audit_before, audit_page
-from app.routes.cursors import paging
+from app.routes.cursors import NOT_ISSUED, no_such_page, paging
 from app.routes.formats import CSV_RESPONSE, VARY, csv_page, csv_stream, wants_csv, whole_list
 from app.routes.params import CursorParam, FormatParam, Limit
 from app.schemas import JSON_MEDIA_TYPE, Meta, Page
@@ -63,7 +63,7 @@ def _all_entries(
 @router.get(
     "",
     response_model=Page[AuditEntryOut],
-    responses={**problem_responses(401, 403, 422, 429), **CSV_RESPONSE},
+    responses={**problem_responses(401, 403, 404, 422, 429), **CSV_RESPONSE},
 )
 def list_audit(
     request: Request,
@@ -96,7 +96,7 @@ def list_audit(
     before = None
     if after is not None:
         if not AUDIT_ID.fullmatch(after) or int(after) > MAX_AUDIT_ID:
-            raise invalid_parameter("cursor", "not a cursor this API issued")
+            raise no_such_page(NOT_ISSUED)
         before = int(after)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):

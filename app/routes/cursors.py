@@ -1,4 +1,9 @@
-"""Cursors: where a list page starts, bound to its list and filters, and opaque to clients."""
+"""Cursors: where a list page starts, bound to its list and filters, and opaque to clients.
+
+A value that isn't a cursor's shape is a 422 like any malformed parameter. One of the right
+shape that this list didn't issue for these filters names no page of it: a 404, as an unknown
+id is, so every value the schema allows is answered with a page or a "not found".
+"""
 
 import base64
 import binascii
@@ -12,7 +17,7 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from app.problems import invalid_parameter
+from app.problems import ProblemError, invalid_parameter
 
 R = TypeVar("R")
 
@@ -20,11 +25,14 @@ R = TypeVar("R")
 # format only changes how a page is written.
 UNBOUND = frozenset({"cursor", "limit", "format"})
 
-NOT_ISSUED = "not a cursor this API issued"
+NOT_ISSUED = "not a cursor this API issued; start again without cursor"
 
 FOREIGN = "this cursor belongs to another list or other filters; start again without cursor"
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# What every cursor is made of (the schema's pattern): one that isn't is a 422, one that is
+# but names no page of its list a 404.
+SHAPE = re.compile("[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -63,21 +71,34 @@ def encode_cursor(after: str, *, list_key: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def no_such_page(message: str) -> ProblemError:
+    """A cursor that names no page of this list: a 404 naming `cursor` (no page is there,
+    as no record is at an unknown id), with what to do."""
+    return ProblemError(
+        404,
+        "No such page",
+        f"cursor: {message}",
+        errors=[{"parameter": "cursor", "message": message}],
+    )
+
+
 def decode_cursor(cursor: str | None, *, list_key: str) -> str | None:
     """The key a page starts after; a cursor we didn't issue, or issued for another list or
-    other filters (or before cursors were bound to them), is a 422."""
+    other filters (or before cursors were bound to them), names no page of it: a 404."""
     if cursor is None:
         return None
+    if not SHAPE.fullmatch(cursor):
+        raise invalid_parameter("cursor", "is not a cursor: URL-safe base64, as `meta.next` gives")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         decoded = json.loads(raw)
         after, bound_to = decoded["after"], decoded.get("list")
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise invalid_parameter("cursor", NOT_ISSUED) from exc
+        raise no_such_page(NOT_ISSUED) from exc
     if bound_to != list_key:
-        raise invalid_parameter("cursor", FOREIGN)
+        raise no_such_page(FOREIGN)
     if not isinstance(after, str) or not sendable(after):
-        raise invalid_parameter("cursor", NOT_ISSUED)
+        raise no_such_page(NOT_ISSUED)
     return after
 
 

@@ -11,7 +11,7 @@ from app.db.session import SessionDep
 from app.presenters.evidence import events as present_events
 from app.problems import invalid_parameter
 from app.queries.events import Timeline, events_page
-from app.routes.cursors import page_of, paging
+from app.routes.cursors import NOT_ISSUED, no_such_page, page_of, paging
 from app.routes.formats import (
     LIST_RESPONSES,
     csv_stream,
@@ -20,6 +20,7 @@ from app.routes.formats import (
     whole_list,
 )
 from app.routes.params import (
+    PARTIAL_DATE_SCHEMA,
     AnyCase,
     CountryFilter,
     CursorParam,
@@ -43,12 +44,20 @@ def list_events(
     date_from: Annotated[
         str | None,
         Query(
-            alias="from", description=f"{DATE_HELP}: events from the start of it.", max_length=10
+            alias="from",
+            description=f"{DATE_HELP}: events from the start of it.",
+            max_length=10,
+            json_schema_extra=PARTIAL_DATE_SCHEMA,
         ),
     ] = None,
     date_to: Annotated[
         str | None,
-        Query(alias="to", description=f"{DATE_HELP}: events up to the end of it.", max_length=10),
+        Query(
+            alias="to",
+            description=f"{DATE_HELP}: events up to the end of it.",
+            max_length=10,
+            json_schema_extra=PARTIAL_DATE_SCHEMA,
+        ),
     ] = None,
     kind: Annotated[
         EventKind | None, AnyCase, Query(description="What happened, any case.")
@@ -89,4 +98,4 @@ def _event_cursor(after: str | None) -> tuple[dt.date, str] | None:
             return dt.date.fromisoformat(day), event_id
     except ValueError:
         pass
-    raise invalid_parameter("cursor", "not a cursor this API issued")
+    raise no_such_page(NOT_ISSUED)

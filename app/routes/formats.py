@@ -30,7 +30,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 # A list's answers besides its 200: a 304 for a fresh ETag, a 422 for a bad parameter.
-LIST_RESPONSES = {**problem_responses(304, 422), **CSV_RESPONSE}
+# A 404 is a cursor that names no page of the list.
+LIST_RESPONSES = {**problem_responses(304, 404, 422), **CSV_RESPONSE}
 
 
 def page_answer(

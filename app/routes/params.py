@@ -10,8 +10,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from app.countries import COUNTRIES, NEIGHBOURS, schema_forms
 from app.dated import today
-from app.dates import as_of_date, parse_partial
+from app.dates import AS_OF_PATTERN, PARTIAL_DATE_PATTERN, as_of_date, parse_partial
 from app.problems import invalid_parameter
+from app.routes.cursors import SHAPE
 from app.routes.reference import country_code
 
 
@@ -85,9 +86,27 @@ AS_OF_HELP = (
     "the answer is as of today, the same as `as_of` today."
 )
 AsOfQuery = Annotated[
-    str | None, Query(max_length=40, description=AS_OF_HELP, examples=["2023-11"])
+    str | None,
+    Query(
+        max_length=64,
+        description=AS_OF_HELP,
+        examples=["2023-11"],
+        json_schema_extra={"pattern": AS_OF_PATTERN},
+    ),
 ]
-AsOfParam = Field(None, max_length=40, description=AS_OF_HELP, examples=["2023-11"])
+AsOfParam = Field(
+    None,
+    max_length=64,
+    description=AS_OF_HELP,
+    examples=["2023-11"],
+    json_schema_extra={"pattern": AS_OF_PATTERN},
+)
+
+CURSOR_HELP = (
+    "Opaque cursor from `meta.next` of the previous page (URL-safe base64). One this list "
+    "didn't issue, for these filters, names no page: a 404."
+)
+CURSOR_PATTERN = f"^{SHAPE.pattern}$"
 
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -145,7 +164,10 @@ class ListQuery(BaseModel):
 
     limit: int = Field(100, ge=1, le=500, description="Page size, 1-500.", examples=[100])
     cursor: str | None = Field(
-        None, max_length=512, description="Opaque cursor from `meta.next` of the previous page."
+        None,
+        max_length=512,
+        description=CURSOR_HELP,
+        json_schema_extra={"pattern": CURSOR_PATTERN},
     )
     format: Annotated[Format | None, AnyCase] = Field(None, description=FORMAT_HELP)
 
@@ -163,10 +185,14 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1-500.", exam
 
 CursorParam = Annotated[
     str | None,
-    Query(description="Opaque cursor from `meta.next` of the previous page.", max_length=512),
+    Query(description=CURSOR_HELP, max_length=512, json_schema_extra={"pattern": CURSOR_PATTERN}),
 ]
 
 FormatParam = Annotated[Format | None, AnyCase, Query(alias="format", description=FORMAT_HELP)]
+
+
+# A YYYY / YYYY-MM / YYYY-MM-DD parameter's schema: the dates `partial_date_param` reads.
+PARTIAL_DATE_SCHEMA: dict[str, Any] = {"pattern": PARTIAL_DATE_PATTERN}
 
 
 def partial_date_param(name: str, value: str | None, *, end: bool) -> dt.date | None:

@@ -12,7 +12,7 @@ from app.db.runner import database_of
 from app.db.session import SessionDep
 from app.problems import invalid_parameter
 from app.queries import search as search_queries
-from app.routes.cursors import paging
+from app.routes.cursors import NOT_ISSUED, no_such_page, paging
 from app.routes.formats import (
     LIST_RESPONSES,
     csv_stream,
@@ -95,7 +95,7 @@ def search(
     place = paging(request, cursor)
     after = place.after
     if after is not None and not OFFSET.fullmatch(after):
-        raise invalid_parameter("cursor", "not a cursor this API issued")
+        raise no_such_page(NOT_ISSUED)
     csv = wants_csv(request, format_)
     if csv and whole_list(request):
         database = database_of(request)

@@ -84,4 +84,5 @@ def test_with_no_token_configured_the_log_is_a_403(client: TestClient) -> None:
 
 def test_a_bad_filter_or_cursor_is_a_422(writer: TestClient) -> None:
     assert_problem(writer.get("/v1/audit?record_type=x", headers=auth()), 422, "record_type")
-    assert_problem(writer.get("/v1/audit?cursor=bogus", headers=auth()), 422, "cursor")
+    assert_problem(writer.get("/v1/audit?cursor=bogus!", headers=auth()), 422, "cursor")
+    assert_problem(writer.get("/v1/audit?cursor=bogus", headers=auth()), 404, "cursor")

@@ -1,6 +1,7 @@
 """Cursors of every list: a cursor belongs to the list and the filters it was issued for
 (with or without /v1, whatever the page size or format), and whatever a cursor holds, one the
-API didn't issue for that list is a 422 naming `cursor`, never a 500."""
+API didn't issue for that list names no page of it: a 404 naming `cursor`, never a 500. A
+value that isn't of a cursor's shape at all is a 422."""
 
 import base64
 import json
@@ -53,38 +54,38 @@ def next_cursor(client: TestClient, url: str, headers: Mapping[str, str] | None 
 
 
 def refused_as_foreign(response: Any) -> None:
-    assert FOREIGN in assert_problem(response, 422, "cursor")["detail"]
+    assert FOREIGN in assert_problem(response, 404, "cursor")["detail"]
 
 
 # --- what a cursor holds ----------------------------------------------------------------------
 
 
-def test_the_reported_lone_surrogate_cursor_is_a_422(client: TestClient) -> None:
+def test_the_reported_lone_surrogate_cursor_names_no_page(client: TestClient) -> None:
     # base64 of {"after":"\ud800"}
     response = client.get("/v1/crossings?cursor=eyJhZnRlciI6Ilx1ZDgwMCJ9")
-    assert_problem(response, 422, "cursor")
+    assert_problem(response, 404, "cursor")
 
 
 # Lone surrogates (no UTF-8 form, so no driver can send them), and NUL (PostgreSQL text
 # can't hold it).
 @pytest.mark.parametrize("text", ["\ud800", "a\udfff", "\udc00\ud800", "\x00", "a\x00"])
 @pytest.mark.parametrize("url", LISTS)
-def test_a_cursor_holding_text_no_database_takes_is_a_422(
+def test_a_cursor_holding_text_no_database_takes_names_no_page(
     client: TestClient, url: str, text: str
 ) -> None:
     cursor = made(url, LISTS[url].format(text))
     response = client.get(with_params(url, cursor=cursor))
-    assert FOREIGN not in assert_problem(response, 422, "cursor")["detail"]
+    assert FOREIGN not in assert_problem(response, 404, "cursor")["detail"]
 
 
 @pytest.mark.parametrize(
     "after", ["99999999999999999999", "9223372036854775808", "2147483648", "²", "1e3", "-1"]
 )
-def test_an_audit_cursor_holding_no_id_the_log_can_have_is_a_422(
+def test_an_audit_cursor_holding_no_id_the_log_can_have_names_no_page(
     writer: TestClient, after: str
 ) -> None:
     response = writer.get(f"/v1/audit?cursor={made('/v1/audit', after)}", headers=auth())
-    assert FOREIGN not in assert_problem(response, 422, "cursor")["detail"]
+    assert FOREIGN not in assert_problem(response, 404, "cursor")["detail"]
 
 
 @pytest.mark.parametrize(
@@ -96,8 +97,15 @@ def test_an_audit_cursor_holding_no_id_the_log_can_have_is_a_422(
         base64.urlsafe_b64encode(b'{"after":"x","list":[]}').decode(),
     ],
 )
-def test_a_cursor_of_another_shape_is_a_422(client: TestClient, cursor: str) -> None:
-    assert_problem(client.get(f"/v1/crossings?cursor={cursor}"), 422, "cursor")
+def test_a_cursor_holding_something_else_names_no_page(client: TestClient, cursor: str) -> None:
+    body = assert_problem(client.get(f"/v1/crossings?cursor={cursor.rstrip('=')}"), 404, "cursor")
+    assert "start again without cursor" in body["detail"]
+
+
+@pytest.mark.parametrize("cursor", ["!", "a=b", "not a cursor", "eyJ9%2F"])
+def test_a_value_not_of_a_cursors_shape_is_a_422(client: TestClient, cursor: str) -> None:
+    body = assert_problem(client.get(f"/v1/crossings?cursor={cursor}"), 422, "cursor")
+    assert "URL-safe base64" in body["detail"]
 
 
 # --- what a cursor belongs to -----------------------------------------------------------------

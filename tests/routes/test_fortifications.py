@@ -131,7 +131,7 @@ def test_unknown_fortification_is_a_404_problem(client: TestClient) -> None:
         ("status=ajar", "status"),
         ("limit=0", "limit"),
         ("limit=501", "limit"),
-        ("cursor=bm9wZQ", "cursor"),
+        ("cursor=bm9wZQ==", "cursor"),
     ],
 )
 def test_bad_input_is_a_422_problem_naming_the_parameter(
