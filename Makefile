@@ -45,8 +45,8 @@ test: install-dev
 	$(BIN)/pytest
 
 ## make check: the same lint and type checks, and the tests not marked fault, load or slow
-## (under two minutes). tests/test_fuzz.py is all slow, and Schemathesis builds its cases while
-## collecting, run or not, so it is not collected, and neither plugin it needs is loaded.
+## (under two minutes). tests/test_fuzz.py is all slow, so it is not collected, and neither
+## plugin only the slow tests need is loaded.
 check: install-dev
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)

@@ -35,8 +35,10 @@ def _integral(value: Any) -> Any:
     return value
 
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Summary = Annotated[str, Field(min_length=1, max_length=2000)]
+# A name or summary makes a record's id (`app.names.slug`): it needs a letter or digit.
+WORDS = "^[^\\u0000]*[^\\W_][^\\u0000]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": WORDS})]
+Summary = Annotated[str, Field(min_length=1, max_length=2000, json_schema_extra={"pattern": WORDS})]
 Note = Annotated[str, Field(max_length=2000)]
 Count = Annotated[int, Field(ge=0, le=10**9), BeforeValidator(_integral)]
 

@@ -1,94 +1,26 @@
-"""Bad input, generated: Schemathesis runs every check it has against every operation of the
-OpenAPI schema (routes added later are included by themselves), and Hypothesis throws raw query
-strings at every GET route. Both on every backend, with fixed seeds.
-
-Each run gets a database of its own, so operations that write (once there are any) can't
-disturb the other tests. `api_headers` is what every generated request carries: the write
-routes' bearer token goes there.
+"""Bad input, generated: Hypothesis throws raw query strings at every GET route, on every
+backend, with fixed seeds. (Schemathesis runs every check and phase against the served
+schema in tests/test_contract.py.)
 """
 
-import json
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.config import SchemathesisConfig
-from schemathesis.core.failures import Failure
-from schemathesis.specs.openapi.checks import ignored_auth
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from app.config import Settings
 from app.main import create_app
 from app.seed.sync import seed
 from tests import figures
 from tests.asgi import call
-from tests.conftest import SEED_DIR, Databases, writable_settings
+from tests.conftest import SEED_DIR, Databases
+from tests.contract_hooks import LEAK
 from tests.test_main import openapi_schema
-from tests.writes import auth
 
 pytestmark = pytest.mark.slow
-
-# Per operation and phase; the whole run takes well under a minute per backend.
-MAX_EXAMPLES = 30
-
-# Query parameters whose accepted values a JSON schema can't state: they depend on the data
-# (country codes), on what the API issued (cursors), on the calendar (dates), or on what the
-# words are made of. A schema-valid value can still be a 422 naming one of them.
-DATA_DEPENDENT = frozenset({"country", "neighbour", "cursor", "as_of", "from", "to", "q"})
-# Write bodies: a quote must be found in a stored article, a code must be stored, a date must
-# not run ahead of the calendar or behind the record's history, a name must make an id, an
-# article must split into sentences, an event field needs a status change, and a key must
-# not be reused.
-DATA_DEPENDENT_BODY = frozenset(
-    {
-        "countries",
-        "effective",
-        "status_since",
-        "since",
-        "until",
-        "completion",
-        "event_kind",
-        "event_summary",
-        "name",
-        "summary",
-        "file",
-        "text",
-        "published",
-        "Idempotency-Key",
-    }
-)
-
-
-def data_dependent(parameter: str) -> bool:
-    return (
-        parameter in DATA_DEPENDENT
-        or parameter in DATA_DEPENDENT_BODY
-        or parameter.startswith("citations.")
-    )
-
-
-# What no error body may show: a traceback, a source path, SQL or a driver's message.
-LEAK = re.compile(
-    r"Traceback|File \"|\.py\b|/usr/|site-packages|sqlalchemy|sqlite3|psycopg|"
-    r"\bSELECT\b|\bINSERT\b|\bUPDATE\b|\bDELETE FROM\b|\bWHERE\b",
-)
-SECURITY_HEADERS = ("x-content-type-options", "content-security-policy", "referrer-policy")
-
-
-def without_lifespan(app: ASGIApp) -> ASGIApp:
-    """The app as the other tests see it: no data-version watcher thread left running."""
-
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            raise RuntimeError("no lifespan")
-        await app(scope, receive, send)
-
-    return asgi
 
 
 @pytest.fixture(scope="module")
@@ -96,107 +28,6 @@ def fuzz_engine(databases: Databases) -> Engine:
     _url, engine = databases.migrated()
     seed(engine, SEED_DIR)
     return engine
-
-
-@pytest.fixture(scope="module")
-def fuzz_app(fuzz_engine: Engine) -> ASGIApp:
-    """The app with curators configured, so the write routes are fuzzed past their guard."""
-    return without_lifespan(create_app(writable_settings(fuzz_engine), engine=fuzz_engine))
-
-
-@pytest.fixture
-def api_headers() -> dict[str, str]:
-    """Headers every generated request carries: a curator's token, for the write routes
-    (Schemathesis also sends requests without it, and expects the 401)."""
-    return auth()
-
-
-def api_schema() -> Any:
-    """The service's schema, read once at collection (so each operation is a test of its own);
-    requests go to the app of the backend under test."""
-    config = SchemathesisConfig.from_dict(
-        {
-            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
-            "checks": {
-                # A schema-valid request may be refused with a 422 when it names a parameter
-                # of DATA_DEPENDENT; `refusals_name_a_data_dependent_parameter` holds it to that.
-                "positive_data_acceptance": {
-                    "expected-statuses": [
-                        "2xx",
-                        "3xx",
-                        "401",
-                        "403",
-                        "404",
-                        "409",
-                        # A generated If-Match is almost never the record's ETag.
-                        "412",
-                        "422",
-                    ]
-                },
-                # A PATCH without its required If-Match is a 428 Precondition Required.
-                "missing_required_header": {
-                    "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
-                },
-            },
-        }
-    )
-    return schemathesis.openapi.from_dict(openapi_schema(), config=config)
-
-
-def refusals_name_a_data_dependent_parameter(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A 422 to a request generated as valid names a parameter the schema can't constrain."""
-    meta = case.meta
-    if response.status_code != 422 or meta is None or meta.generation.mode.is_negative:
-        return None
-    if any(component.mode.is_negative for component in meta.components.values()):
-        return None  # a part of it (the body, say) was made invalid on purpose
-    named = {e["parameter"] for e in json.loads(response.content).get("errors", [])}
-    if not named or not all(data_dependent(name) for name in named):
-        raise Failure(
-            operation=case.operation.label,
-            title="Schema-valid request refused",
-            message=f"422 naming {sorted(named)}: {response.content[:300]!r}",
-        )
-    return True
-
-
-def answers_are_safe(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Security headers on every answer; no error body shows a traceback, a path or SQL."""
-    missing = [h for h in SECURITY_HEADERS if h not in response.headers]
-    leak = LEAK.search(response.content.decode("utf-8", "replace"))
-    if missing or (response.status_code >= 400 and leak):
-        raise Failure(
-            operation=case.operation.label,
-            title="Unsafe answer",
-            message=f"missing headers {missing}; leaks {leak.group(0) if leak else None!r}",
-        )
-    return True
-
-
-schema = api_schema()
-
-
-@schema.parametrize()  # type: ignore[untyped-decorator]
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    database=None,
-)
-def test_every_operation_meets_its_schema(
-    case: Any, fuzz_app: ASGIApp, api_headers: dict[str, str], backend: str
-) -> None:
-    """No 5xx, answers and status codes as documented, invalid input refused with a 4xx."""
-    figures.count(f"schemathesis [{backend}]", case.operation.label)
-    case.call_and_validate(
-        app=fuzz_app,
-        headers=api_headers,
-        additional_checks=[refusals_name_a_data_dependent_parameter, answers_are_safe],
-        # Its probe without credentials goes over the network, not to this app; that every
-        # write route refuses a missing or wrong token is tested route by route in test_auth.
-        excluded_checks=[ignored_auth],
-    )
 
 
 # --- raw query strings -----------------------------------------------------------------------
@@ -262,8 +93,8 @@ def raw_query(names: list[str]) -> st.SearchStrategy[bytes]:
 
 
 @pytest.fixture(scope="module")
-def raw_app(fuzz_engine: Engine) -> Iterator[ASGIApp]:
-    yield create_app(Settings(database_url=str(fuzz_engine.url)), engine=fuzz_engine)
+def raw_app(fuzz_engine: Engine) -> ASGIApp:
+    return create_app(Settings(database_url=str(fuzz_engine.url)), engine=fuzz_engine)
 
 
 @pytest.mark.parametrize(("path", "names"), get_routes(), ids=[p for p, _ in get_routes()])

@@ -161,4 +161,4 @@ def test_generated_client_gets_problems_as_problem_objects(api: Any) -> None:
 
     assert isinstance(missing, problem) and missing.status == 404
     assert isinstance(invalid, problem) and invalid.status == 422
-    assert "unknown country code 'XX'" in invalid.detail
+    assert "unknown country 'XX'" in invalid.detail

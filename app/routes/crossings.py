@@ -18,6 +18,7 @@ from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     COUNTRY_HELP,
+    WORDS_SCHEMA,
     AnyCase,
     AsOfParam,
     CountryForm,
@@ -49,7 +50,9 @@ class CrossingsQuery(ListQuery):
     q: str | None = Field(
         None,
         max_length=200,
-        description="Name or any alias; ignores case, diacritics, spaces and dashes.",
+        description="Name or any alias; ignores case, diacritics, spaces and dashes (so it "
+        "needs a letter or digit).",
+        json_schema_extra=WORDS_SCHEMA,
         examples=["Sturskug"],
     )
     as_of: str | None = AsOfParam

@@ -102,6 +102,12 @@ AsOfParam = Field(
     json_schema_extra={"pattern": AS_OF_PATTERN},
 )
 
+# Free text in a query: no NUL (PostgreSQL text can't hold one), and, where words are looked
+# for, at least one letter or digit, of any script (in Python's and a Unicode regex's
+# reading of `\\w`; an ASCII-only engine reads it as [A-Za-z0-9]).
+TEXT_SCHEMA: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
+WORDS_SCHEMA: dict[str, Any] = {"pattern": "^[^\\u0000]*[^\\W_][^\\u0000]*$"}
+
 CURSOR_HELP = (
     "Opaque cursor from `meta.next` of the previous page (URL-safe base64). One this list "
     "didn't issue, for these filters, names no page: a 404."

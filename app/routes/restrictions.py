@@ -13,6 +13,7 @@ from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     COUNTRY_HELP,
+    TEXT_SCHEMA,
     AnyCase,
     AsOfParam,
     CountryForm,
@@ -35,7 +36,12 @@ class RestrictionsQuery(ListQuery):
     status: Annotated[RestrictionStatus | None, AnyCase] = Field(
         None, description="Status (as of `as_of` when given), any case."
     )
-    q: str | None = Field(None, max_length=200, description="Words in the summary, any case.")
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Words in the summary, any case.",
+        json_schema_extra=TEXT_SCHEMA,
+    )
     as_of: str | None = AsOfParam
 
 

@@ -20,7 +20,7 @@ from app.routes.formats import (
     wants_csv,
     whole_list,
 )
-from app.routes.params import CursorParam, FormatParam, Limit
+from app.routes.params import WORDS_SCHEMA, CursorParam, FormatParam, Limit
 from app.schemas import Meta, Page, SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -81,6 +81,7 @@ def search(
             min_length=1,
             max_length=200,
             description="Words to find (all of them), in sentences and records.",
+            json_schema_extra=WORDS_SCHEMA,
             examples=["fence"],
         ),
     ],

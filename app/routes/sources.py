@@ -16,14 +16,19 @@ from app.queries import sources as stored
 from app.queries.provenance import citations_of_sentences
 from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.lists import detail_response
-from app.routes.params import FormatParam
+from app.routes.params import TEXT_SCHEMA, FormatParam
 from app.routes.writing import IdempotencyKeyHeader, run_write
 from app.schemas import Page, SentenceOut, SourceDetail, SourceOut
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
 FileParam = Annotated[
-    str, Path(description="The article's file name.", examples=["001_2d175952eb0183b5.txt"])
+    str,
+    Path(
+        description="The article's file name.",
+        examples=["001_2d175952eb0183b5.txt"],
+        json_schema_extra=TEXT_SCHEMA,
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 committed transaction before it is acknowledged."""
 
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -36,6 +37,11 @@ IF_MATCH_HELP = (
     "`*` overwrites whatever the record holds now."
 )
 IF_MATCH_MAX_LENGTH = 2048
+# RFC 9110 If-Match: `*`, or a comma-separated list of entity-tags (obs-text left out: no ETag
+# this service makes has it). Another value is a 422, not a 412: it can't hold any ETag.
+_ETAG = '(W/)?"[\\x21\\x23-\\x7e]*"'
+IF_MATCH_PATTERN = f"^[ \\t]*(\\*|{_ETAG}([ \\t]*,[ \\t]*{_ETAG})*)[ \\t]*$"
+IF_MATCH = re.compile(IF_MATCH_PATTERN)
 # FastAPI documents a header it may go without as optional; a PATCH documents it as required.
 IF_MATCH_PARAMETER = {
     "parameters": [
@@ -44,7 +50,12 @@ IF_MATCH_PARAMETER = {
             "in": "header",
             "required": True,
             "description": IF_MATCH_HELP,
-            "schema": {"type": "string", "maxLength": IF_MATCH_MAX_LENGTH, "title": "If-Match"},
+            "schema": {
+                "type": "string",
+                "maxLength": IF_MATCH_MAX_LENGTH,
+                "pattern": IF_MATCH_PATTERN,
+                "title": "If-Match",
+            },
         }
     ]
 }
@@ -70,6 +81,14 @@ def _if_match(
             "the record: GET the record and send its ETag in If-Match (or If-Match: * to "
             "overwrite whatever it holds).",
             errors=[{"parameter": "If-Match", "in": "header", "message": "required"}],
+        )
+    if if_match is not None and not IF_MATCH.fullmatch(if_match):
+        message = 'is not `*` or a list of quoted ETags (`"…"`, as the ETag header gives them)'
+        raise ProblemError(
+            422,
+            "Invalid parameter",
+            f"If-Match: {message}",
+            errors=[{"parameter": "If-Match", "in": "header", "message": message}],
         )
     return if_match
 
