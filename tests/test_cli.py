@@ -27,6 +27,7 @@ from app.db.engine import get_engine
 from app.seed.dataset import load_dataset
 from app.seed.rows import desired_rows
 from tests.conftest import SEED_DIR, Databases
+from tests.pgserver import free_port
 
 NARVA_QUOTE = "Queues began to appear in Narva, waiting takes several hours"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -587,7 +588,7 @@ def test_seed_on_a_read_only_or_full_database_says_so_without_a_traceback(
         result = store.run("seed")
     finally:
         engine.dispose()
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)
     assert message in result.output
     assert "Traceback" not in result.output
@@ -601,11 +602,11 @@ def test_commands_on_a_database_server_that_is_down_say_so(
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:9/gone")
     get_settings.cache_clear()
     get_engine.cache_clear()
-    for command in ("migrate", "seed"):
-        result = store.run(command)
-        assert result.exit_code == 1, command
+    for command in ("migrate", "seed", "crossings", "export", "cite x.txt 0"):
+        result = store.run(*command.split())
+        assert result.exit_code == 2, command
         assert isinstance(result.exception, SystemExit), command
-        assert "not answering" in result.output, command
+        assert result.output.count("\n") == 1 and "not answering" in result.output, command
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -682,7 +683,7 @@ def test_an_export_that_fails_leaves_the_file_as_it_was(
 
     result = lookups.invoke(cli, ["export", "-o", str(target)])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: Database unavailable" in result.stderr
     assert target.read_text("utf-8") == "yesterday's export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["all.ndjson"]
@@ -717,3 +718,72 @@ def test_export_as_of_a_date_after_today_is_refused_naming_today(lookups: CliRun
     assert result.exit_code == 2
     assert "--as-of" in result.output and today in result.output
     assert "Traceback" not in result.output
+
+
+# --- what a person at a terminal reads -----------------------------------------------------
+
+
+def console(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script as a shell runs it, 80 columns wide."""
+    script = Path(sys.executable).with_name("borderstatus")
+    return subprocess.run(
+        [str(script), *args],
+        env={**os.environ, "COLUMNS": "80", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "-o", "/nonexistent/dir/x.ndjson"],
+        ["export", "--format", "csv", "--type", "crossings", "-o", "/proc/x.csv"],
+        ["ingest", "/nonexistent/article.txt", "--title", "x"],
+    ],
+    ids=["no-directory", "unwritable", "no-article"],
+)
+def test_a_path_that_cant_be_used_is_one_line_and_exit_2(
+    seeded_engine: Engine, args: list[str]
+) -> None:
+    done = console(*args, env={"DATABASE_URL": seeded_engine.url.render_as_string(False)})
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr and ".part" not in line
+    assert line.startswith(("error: cannot write /", "error: cannot read /")), line
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize(
+    "args",
+    [["crossings"], ["export"], ["seed"], ["ingest", __file__, "--title", "x"]],
+    ids=["lookup", "export", "seed", "ingest"],
+)
+def test_an_unreachable_database_is_one_line_and_exit_2(args: list[str]) -> None:
+    gone = {"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone"}
+    done = console(*args, env=gone)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: Database unavailable. The database is not answering; try again shortly."
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", ["crossings", "restrictions", "fortifications", "export", "ingest", "serve"]
+)
+def test_help_reads_as_a_person_would_write_it(command: str) -> None:
+    """Placeholders name what goes there, no option is `--q`, and each choice is listed as
+    words that are not broken across lines."""
+    done = console(command, "--help")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert not re.search(r"<(str|int|bool|text|int range)>", text), text
+    assert "--q " not in text
+    flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+    for words in re.findall(r": ((?:\w+, )+\w+ or \w+)\.", flat):
+        assert all(len(word) > 1 for word in re.split(r", | or ", words)), words
+    if command == "crossings":
+        assert "open, closed, restricted or unknown" in flat
+        assert "--query -q WORDS" in flat

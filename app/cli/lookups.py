@@ -6,13 +6,13 @@ endpoint sends for the same filters, and without it the answer is a table (`app.
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import quote
 
 import httpx
 import typer
-from sqlalchemy.exc import OperationalError
 
+from app.cli.errors import database_errors
 from app.cli.tables import (
     fail,
     show_borders,
@@ -38,19 +38,36 @@ commands = typer.Typer()
 
 # --- lookups --------------------------------------------------------------------------------
 
+
+def one_of(vocabulary: Any) -> str:
+    """A Literal's words as a person lists them: 'open, closed, restricted or unknown'."""
+    words = get_args(vocabulary)
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 CountryOption = Annotated[
     str | None,
-    typer.Option(help="ISO 3166-1 alpha-2 code, either side of a border (e.g. LV, RU)."),
+    typer.Option(
+        "--country",
+        metavar="COUNTRY",
+        help="A country on either side of a border: its code or name, any case (LV, lva, Latvia).",
+    ),
 ]
 AsOfOption = Annotated[
     str | None,
     typer.Option(
+        metavar="DATE",
         help="YYYY, YYYY-MM or YYYY-MM-DD: as things stood at the end of it (today if it is "
-        "not over)."
+        "not over).",
     ),
 ]
-QueryOption = Annotated[str | None, typer.Option("--q", "-q", help="Words to look for.")]
-LimitOption = Annotated[int, typer.Option(min=1, max=500, help="At most this many records.")]
+QueryOption = Annotated[
+    str | None,
+    typer.Option("--query", "-q", metavar="WORDS", help="Words to look for."),
+]
+LimitOption = Annotated[
+    int, typer.Option(min=1, max=500, metavar="N", help="At most this many records, 1 to 500.")
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the API's JSON answer instead of a table.")
 ]
@@ -64,11 +81,9 @@ def _lookup(
     Bad input exits 2 with the API's own message; a record that isn't there exits 1.
     """
     engine = get_engine()
-    try:
+    with database_errors():
         if not schema_is_current(engine):
             fail("the database schema is not current; run `borderstatus migrate`", 1)
-    except OperationalError as exc:
-        fail(f"cannot read the database: {exc.orig}", 1)
     query = {k: v for k, v in params.items() if v is not None}
     response = asyncio.run(_get(path, query))
     if response.status_code != 200:
@@ -98,9 +113,21 @@ async def _get(path: str, params: Mapping[str, Any]) -> httpx.Response:
 @commands.command("crossings")
 def crossings_command(
     country: CountryOption = None,
-    neighbour: Annotated[str | None, typer.Option(help="The non-NATO side: RU or BY.")] = None,
-    status: Annotated[CrossingStatus | None, typer.Option(help="Status (on --as-of).")] = None,
-    traffic: Annotated[Traffic | None, typer.Option(help="Allowed traffic.")] = None,
+    neighbour: Annotated[
+        str | None, typer.Option(metavar="COUNTRY", help="The non-NATO side: RU or BY.")
+    ] = None,
+    status: Annotated[
+        CrossingStatus | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help=f"Status on --as-of (today without it): {one_of(CrossingStatus)}.",
+        ),
+    ] = None,
+    traffic: Annotated[
+        Traffic | None,
+        typer.Option(metavar="MODE", help=f"Allowed traffic: {one_of(Traffic)}."),
+    ] = None,
     q: QueryOption = None,
     as_of: AsOfOption = None,
     limit: LimitOption = 100,
@@ -113,8 +140,20 @@ def crossings_command(
 @commands.command("restrictions")
 def restrictions_command(
     country: CountryOption = None,
-    kind: Annotated[RestrictionKind | None, typer.Option(help="What the measure is on.")] = None,
-    status: Annotated[RestrictionStatus | None, typer.Option(help="Status (on --as-of).")] = None,
+    kind: Annotated[
+        RestrictionKind | None,
+        typer.Option(
+            "--kind", metavar="KIND", help=f"What the measure is on: {one_of(RestrictionKind)}."
+        ),
+    ] = None,
+    status: Annotated[
+        RestrictionStatus | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help=f"Status on --as-of (today without it): {one_of(RestrictionStatus)}.",
+        ),
+    ] = None,
     q: QueryOption = None,
     as_of: AsOfOption = None,
     limit: LimitOption = 100,
@@ -127,9 +166,17 @@ def restrictions_command(
 @commands.command("fortifications")
 def fortifications_command(
     country: CountryOption = None,
-    kind: Annotated[FortificationKind | None, typer.Option(help="What is built.")] = None,
+    kind: Annotated[
+        FortificationKind | None,
+        typer.Option("--kind", metavar="KIND", help=f"What is built: {one_of(FortificationKind)}."),
+    ] = None,
     status: Annotated[
-        FortificationStatus | None, typer.Option(help="Project status (on --as-of).")
+        FortificationStatus | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help=f"Status on --as-of (today without it): {one_of(FortificationStatus)}.",
+        ),
     ] = None,
     q: QueryOption = None,
     as_of: AsOfOption = None,
@@ -156,8 +203,8 @@ def conflicts_command(limit: LimitOption = 100, as_json: JsonOption = False) -> 
 
 @commands.command("cite")
 def cite_command(
-    file: Annotated[str, typer.Argument(help="The article's file name.")],
-    index: Annotated[int, typer.Argument(min=0, help="0-based sentence index.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The article's file name.")],
+    index: Annotated[int, typer.Argument(min=0, metavar="N", help="The sentence's index, from 0.")],
     as_json: JsonOption = False,
 ) -> None:
     """A sentence of an article and every record citing it (GET /v1/sources/FILE/sentences/N)."""

@@ -17,13 +17,18 @@ commands = typer.Typer()
 
 
 HostOption = Annotated[
-    str | None, typer.Option(help="Interface to bind.", show_default="HOST or 127.0.0.1")
+    str | None,
+    typer.Option(
+        "--host", metavar="HOST", help="Interface to bind.", show_default="HOST or 127.0.0.1"
+    ),
 ]
 PortOption = Annotated[
-    int | None, typer.Option(help="Port to listen on.", show_default="PORT or 8000")
+    int | None,
+    typer.Option("--port", metavar="PORT", help="Port to listen on.", show_default="PORT or 8000"),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option(min=1, help="Worker processes.", show_default="WORKERS or 1")
+    int | None,
+    typer.Option(min=1, metavar="N", help="Worker processes.", show_default="WORKERS or 1"),
 ]
 
 
@@ -72,7 +77,12 @@ def start_command(
 def healthcheck_command(
     url: Annotated[
         str | None,
-        typer.Option(help="What to ask.", show_default="http://127.0.0.1:PORT/healthz"),
+        typer.Option(
+            "--url",
+            metavar="URL",
+            help="What to ask.",
+            show_default="http://127.0.0.1:PORT/healthz",
+        ),
     ] = None,
 ) -> None:
     """Exit 0 when the local server answers /healthz with 200, 1 otherwise."""
@@ -101,7 +111,9 @@ def openapi_json(schema: Mapping[str, Any]) -> str:
 
 
 @commands.command("revision", hidden=True)
-def revision_command(message: Annotated[str, typer.Option("-m", help="What changes.")]) -> None:
+def revision_command(
+    message: Annotated[str, typer.Option("-m", metavar="MESSAGE", help="What changes.")],
+) -> None:
     """Autogenerate a migration from the models (for developers)."""
     from alembic import command
 

@@ -20,10 +20,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import exports
-from app.cli.lookups import AsOfOption
+from app.cli.errors import database_errors
+from app.cli.lookups import AsOfOption, one_of
 from app.cli.tables import fail
 from app.config import get_settings
 from app.curation.audit import Write
@@ -31,7 +31,6 @@ from app.curation.sources import add_source
 from app.dated import today
 from app.dates import as_of_date
 from app.db.engine import get_engine
-from app.db.errors import classify
 from app.db.migrations import migrate, prepare_lock, schema_is_current
 from app.db.session import write_session
 from app.payloads import SourceIn
@@ -47,19 +46,6 @@ from app.seed.verify import verify as run_verify
 T = TypeVar("T")
 
 commands = typer.Typer()
-
-
-@contextmanager
-def database_errors() -> Iterator[None]:
-    """A database that is down, busy, read-only or full is a one-line error, not a traceback."""
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        state = classify(exc)
-        if state is None:
-            raise
-        typer.echo(f"error: {state.title}. {state.detail}", err=True)
-        raise typer.Exit(1) from exc
 
 
 @commands.command("migrate")
@@ -159,24 +145,37 @@ def verify_command() -> None:
 @commands.command("ingest")
 def ingest_command(
     article: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="The article, a UTF-8 text file.")
+        Path,
+        typer.Argument(help="The article, a UTF-8 text file."),
     ],
-    title: Annotated[str, typer.Option(help="The article's title.")],
-    publisher: Annotated[str | None, typer.Option(help="Who published it.")] = None,
+    title: Annotated[str, typer.Option("--title", metavar="TITLE", help="The article's title.")],
+    publisher: Annotated[
+        str | None, typer.Option("--publisher", metavar="NAME", help="Who published it.")
+    ] = None,
     published: Annotated[
-        str | None, typer.Option(help="When: YYYY, YYYY-MM or YYYY-MM-DD.")
+        str | None,
+        typer.Option("--published", metavar="DATE", help="When: YYYY, YYYY-MM or YYYY-MM-DD."),
     ] = None,
     published_inferred: Annotated[
-        bool, typer.Option(help="The date was inferred, not printed.")
+        bool, typer.Option("--published-inferred", help="The date was inferred, not printed.")
     ] = False,
-    published_note: Annotated[str | None, typer.Option(help="How the date was found.")] = None,
+    published_note: Annotated[
+        str | None, typer.Option("--published-note", metavar="TEXT", help="How the date was found.")
+    ] = None,
     file: Annotated[
-        str | None, typer.Option(help="The source's file name (default: the file's).")
+        str | None,
+        typer.Option(
+            "--file", metavar="NAME", help="The source's file name (default: the file's)."
+        ),
     ] = None,
 ) -> None:
     """Store an article verbatim as a source, split into sentences, as POST /v1/sources does."""
     try:
-        text = article.read_bytes().decode("utf-8")
+        raw = article.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {article}: {exc.strerror or exc}", 2)
+    try:
+        text = raw.decode("utf-8")
         payload = SourceIn(
             file=file or article.name,
             title=title,
@@ -222,14 +221,18 @@ def export_command(
         Literal["ndjson", "csv"],
         typer.Option(
             "--format",
-            help="ndjson: a JSON object per line, with its type; csv: one kind of record "
-            "(--type), a row per citation.",
+            metavar="FORMAT",
+            help="ndjson (a JSON object per line, with its type) or csv (one kind of record, "
+            "--type, a row per citation).",
         ),
     ] = "ndjson",
     type_: Annotated[
         exports.ExportType | None,
         typer.Option(
-            "--type", help="Only this kind of record (CSV needs one).", show_default="all"
+            "--type",
+            metavar="KIND",
+            help=f"Only this kind of record (CSV needs one): {one_of(exports.ExportType)}.",
+            show_default="all",
         ),
     ] = None,
     output: Annotated[
@@ -238,6 +241,7 @@ def export_command(
             "--output",
             "-o",
             dir_okay=False,
+            metavar="FILE",
             help="Write to this file, put in place once complete.",
             show_default="standard output",
         ),
@@ -298,11 +302,16 @@ def _destination(output: Path | None) -> Iterator[IO[bytes]]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
             raise typer.Exit(1) from None
         return
+    if not output.parent.is_dir():
+        fail(f"cannot write {output}: there is no directory {output.parent}", 2)
     partial = output.with_name(f".{output.name}.{os.getpid()}.part")
     try:
         with partial.open("xb") as out:
             yield out
         partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail(f"cannot write {output}: {exc.strerror or exc}", 2)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

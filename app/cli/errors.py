@@ -1,0 +1,23 @@
+"""The CLI's one-line errors for what goes wrong outside a command."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db.errors import classify
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that is down, busy, read-only or full is a one-line error and exit code 2,
+    not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        state = classify(exc)
+        if state is None:
+            raise
+        typer.echo(f"error: {state.title}. {state.detail}", err=True)
+        raise typer.Exit(2) from exc
