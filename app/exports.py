@@ -48,9 +48,9 @@ from app.schemas import (
     EventOut,
     FortificationOut,
     RestrictionOut,
-    SearchHit,
     SourceOut,
 )
+from app.search_schemas import SearchHit
 
 # Records per batch: one query (and a few for their citations) per batch. A batch of stored
 # documents is about half a megabyte, and what an export holds at once stays under 2 MB.

@@ -381,14 +381,6 @@ class SourceDetail(SourceOut):
     sentences: list[SentenceOut]
 
 
-class SearchHit(BaseModel):
-    type: str = Field(description="sentence | crossing | restriction | fortification | ...")
-    id: str
-    title: str
-    text: str
-    url: str = Field(description="Where the hit's record or sentence is served.")
-
-
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 

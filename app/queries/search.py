@@ -6,6 +6,14 @@ from anyascii import anyascii
 from sqlalchemy import text
 from sqlmodel import Session
 
+# A record named by exactly the words asked for first, then the other records, then facts and
+# events, then sentences: a search for a place finds the place before what mentions it.
+TIER = (
+    "CASE WHEN d.doc_type <> 'sentence' AND lower(d.title) = :title THEN 0 "
+    "WHEN d.doc_type = 'sentence' THEN 3 WHEN d.doc_type IN ('fact', 'event') THEN 2 "
+    "ELSE 1 END"
+)
+
 
 def search(session: Session, *, terms: list[str], limit: int, offset: int) -> tuple[list[Any], int]:
     """Full-text search of `search_document.terms`: FTS5 on SQLite, tsvector on PostgreSQL.
@@ -46,7 +54,7 @@ def _search_sql(session: Session, terms: list[str]) -> tuple[str, str, str, dict
     if session.get_bind().dialect.name == "sqlite":
         source = "search_fts JOIN search_document d ON d.id = search_fts.rowid"
         where = "search_fts MATCH :match"
-        order = "ORDER BY bm25(search_fts), d.id"
+        order = f"ORDER BY {TIER}, bm25(search_fts), d.id"
         params: dict[str, Any] = {
             "match": " ".join('"' + w.replace('"', '""') + '"' for w in words)
         }
@@ -54,8 +62,8 @@ def _search_sql(session: Session, terms: list[str]) -> tuple[str, str, str, dict
         source = "search_document d"
         where = "to_tsvector('english', d.terms) @@ plainto_tsquery('english', :match)"
         order = (
-            "ORDER BY ts_rank(to_tsvector('english', d.terms), "
+            f"ORDER BY {TIER}, ts_rank(to_tsvector('english', d.terms), "
             "plainto_tsquery('english', :match)) DESC, d.id"
         )
         params = {"match": " ".join(words)}
-    return source, where, order, params
+    return source, where, order, {**params, "title": " ".join(terms).lower()}

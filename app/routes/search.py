@@ -21,7 +21,8 @@ from app.routes.formats import (
     whole_list,
 )
 from app.routes.params import WORDS_SCHEMA, CursorParam, FormatParam, Limit
-from app.schemas import Meta, Page, SearchHit
+from app.schemas import Meta, Page
+from app.search_schemas import SearchHit
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -52,9 +53,27 @@ def _url(row: Any) -> str:
     return RECORD_PATHS.get(row.doc_type, "/v1/{}").format(row.doc_id)
 
 
+TITLE_LENGTH = 120
+
+
 def _hit(row: Any) -> SearchHit:
+    """A hit; a sentence's is titled by its own words, and names its article (the stored
+    title of a sentence's document is its article's headline)."""
+    if row.doc_type != "sentence":
+        return SearchHit(
+            type=row.doc_type, id=row.doc_id, title=row.title, text=row.body, url=_url(row)
+        )
+    title = row.body
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
     return SearchHit(
-        type=row.doc_type, id=row.doc_id, title=row.title, text=row.body, url=_url(row)
+        type="sentence",
+        id=row.doc_id,
+        title=title,
+        text=row.body,
+        url=_url(row),
+        article_file=row.doc_id.partition("#")[0],
+        article_title=row.title,
     )
 
 

@@ -131,3 +131,34 @@ def test_statement_count_does_not_grow_with_the_page(
     one = statements(uncached_client, count_queries, "/v1/search?q=border&limit=1")
     many = statements(uncached_client, count_queries, "/v1/search?q=border&limit=100")
     assert one == many
+
+
+@pytest.mark.parametrize(("q", "first"), [("narva", "narva"), ("storskog", "storskog")])
+def test_a_record_ranks_above_the_sentences_that_mention_it(
+    client: TestClient, q: str, first: str
+) -> None:
+    hits = get_ok(client, "/v1/search", q=q, limit=100)["data"]
+    assert (hits[0]["type"], hits[0]["id"]) == ("crossing", first)
+    kinds = [hit["type"] == "sentence" for hit in hits]
+    assert kinds == sorted(kinds), "every record before every sentence"
+    assert any(kinds), "the example has sentence hits too"
+
+
+def test_a_sentence_hit_is_titled_by_its_own_words_and_names_its_article(
+    client: TestClient,
+) -> None:
+    hits = get_ok(client, "/v1/search", q="queues narva")["data"]
+    sentence = next(hit for hit in hits if hit["type"] == "sentence")
+    assert sentence["title"] == sentence["text"]
+    assert sentence["title"].startswith("Queues began to appear in Narva")
+    assert sentence["article_file"] == "001_2d175952eb0183b5.txt"
+    assert sentence["article_title"].startswith("Foreign experience")
+    long_hit = next(
+        hit
+        for hit in get_ok(client, "/v1/search", q="border", limit=200)["data"]
+        if hit["type"] == "sentence" and len(hit["text"]) > 120
+    )
+    assert len(long_hit["title"]) <= 120 and long_hit["title"].endswith("…")
+    assert long_hit["text"].startswith(long_hit["title"][:-1])
+    records = [hit for hit in hits if hit["type"] != "sentence"]
+    assert all(hit["article_file"] is None for hit in records)
