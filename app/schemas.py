@@ -19,6 +19,9 @@ FortificationKind = Literal[
     "fence", "wall", "bunkers", "minefield", "anti_tank", "surveillance", "line"
 ]
 FortificationStatus = Literal["proposed", "planned", "under_construction", "completed", "rejected"]
+# As answered: on a date no source covers, a measure's or a project's status is `unknown`.
+RestrictionStatusOut = Literal[RestrictionStatus, Literal["unknown"]]
+FortificationStatusOut = Literal[FortificationStatus, Literal["unknown"]]
 EventKind = Literal[
     "closure",
     "opening",
@@ -182,8 +185,8 @@ class CrossingOut(BaseModel):
     country: str = Field(description="ISO 3166-1 alpha-2 of the NATO side.")
     neighbour: str = Field(description="RU or BY.")
     border_id: str
-    status: str = Field(description="open | closed | restricted | unknown (as of `as_of`).")
-    traffic: list[str]
+    status: CrossingStatus = Field(description="The status as of `as_of` (today without it).")
+    traffic: list[Traffic]
     status_since: str | None
     status_since_inferred: bool
     status_since_note: str | None
@@ -207,10 +210,10 @@ class CrossingsPage(BaseModel):
 
 class RestrictionOut(BaseModel):
     id: str
-    kind: str
+    kind: RestrictionKind
     summary: str
     countries: list[str]
-    status: str = Field(description="in_force | proposed | planned | lifted")
+    status: RestrictionStatusOut = Field(description="The status as of `as_of` (today without it).")
     since: str | None
     since_inferred: bool
     since_note: str | None
@@ -235,11 +238,10 @@ class FortificationOut(BaseModel):
     country: str | None = Field(description="The country, or null for a joint project.")
     countries: list[str]
     neighbour: str | None
-    kind: str
+    kind: FortificationKind
     summary: str
-    status: str = Field(
-        description="proposed | planned | under_construction | completed | rejected, or "
-        "unknown (as of `as_of`)"
+    status: FortificationStatusOut = Field(
+        description="The status as of `as_of` (today without it)."
     )
     status_basis: StatusBasis = Field(description=BASIS_HELP)
     status_event: str | None = Field(description=STATUS_EVENT_HELP)
@@ -283,7 +285,7 @@ class BorderOut(BaseModel):
     id: str = Field(examples=["NO-RU"])
     country: str
     neighbour: str
-    status: str = Field(description="Border-level status: open | closed | restricted | unknown")
+    status: CrossingStatus = Field(description="Border-level status, as of `as_of`.")
     status_since: str | None
     status_since_inferred: bool
     status_since_note: str | None
