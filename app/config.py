@@ -4,7 +4,7 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -65,8 +65,10 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(1000, ge=1)
     # Connections the kernel queues for a worker before it accepts them.
     backlog: int = Field(2048, ge=1)
-    # One line per request (uvicorn's access log); off leaves warnings and errors only.
+    # One structured line per request (app.access_log), written off the request path; off
+    # leaves warnings and errors only. ACCESS_LOG_FORMAT: json (one object a line) or text.
     access_log: bool = True
+    access_log_format: Literal["json", "text"] = "json"
     # `borderstatus start` brings the store in line with seed_data/ before serving.
     seed_on_start: bool = True
     # At least the number of worker threads, so every thread can hold a connection.

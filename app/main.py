@@ -15,8 +15,9 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.access_log import AccessLog, AccessWriter
 from app.auth import Curators, WriteGuard
 from app.cache import UNCACHED_PATHS, CacheStore, DataVersion, ResponseCache
 from app.config import Settings, get_settings
@@ -92,7 +93,7 @@ class BorderStatusAPI(FastAPI):
     """FastAPI with the response cache in front of everything, its own middleware included:
     a cached answer is sent before the framework does any work."""
 
-    cache_layer: ResponseCache | None = None
+    cache_layer: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.cache_layer is None:
@@ -148,7 +149,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # each walked all of this (see docs/performance.md).
     gc.collect()
     gc.freeze()
+    access: AccessWriter = app.state.access_writer
+    if settings.access_log:
+        access.start()
     yield
+    access.stop()
     gc.unfreeze()
     if database.loop_reader is not None:
         await database.loop_reader.dispose()
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(CrossOriginPolicy, write_origins=settings.cors_write_origins)
     # The cache is outermost, so a cached answer carries the CORS and security headers it was
     # computed with; the security headers wrap the framework's own 500s too.
+    app.state.access_writer = AccessWriter(settings.access_log_format)
     app.cache_layer = ResponseCache(
         WritesFirst(
             SecurityHeaders(partial(FastAPI.__call__, app)),
@@ -217,6 +223,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         store=app.state.cache,
         max_age=settings.cache_max_age,
     )
+    if settings.access_log:
+        # Outermost: every answer is logged, the cached ones too.
+        app.cache_layer = AccessLog(app.cache_layer, app.state.access_writer)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -57,7 +57,8 @@ def uvicorn_options(
         "workers": workers or settings.workers,
         "log_level": settings.log_level,
         "log_config": log_config(),
-        "access_log": settings.access_log,
+        # The app writes its own access log, off the event loop (app.access_log).
+        "access_log": False,
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies or None,
         "http": partial(HeaderTimeoutProtocol, header_timeout=settings.header_timeout_seconds),
@@ -73,6 +74,19 @@ def log_config() -> dict[str, Any]:
     config["loggers"]["uvicorn.error"] = {
         **config["loggers"].get("uvicorn.error", {}),
         "filters": ["client_noise"],
+    }
+    # The access log's lines are whole already (app.access_log), on standard output as
+    # uvicorn's were.
+    config["formatters"]["access_line"] = {"format": "%(message)s"}
+    config["handlers"]["access_line"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "access_line",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["borderstatus.access"] = {
+        "handlers": ["access_line"],
+        "level": "INFO",
+        "propagate": False,
     }
     return config
 
