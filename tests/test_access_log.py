@@ -1,8 +1,8 @@
 """The access log: a structured line per request, on by default, written by a thread of its
 own so that a slow log never holds up an answer; off with ACCESS_LOG=false."""
 
+import io
 import json
-import logging
 import threading
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from tests.server import Service, seeded_sqlite
 
 
 def test_a_line_says_what_was_asked_and_answered() -> None:
+    odd = (0.0, "GET", "/v1/search", b'q=%22a"b\\', 422, 9, 0.0, "::1")
+    assert json.loads(AccessWriter("json").line(odd))["path"] == '/v1/search?q=%22a"b\\'
+
     entry = (0.0, "GET", "/v1/crossings", b"country=LV", 200, 6566, 0.0012345, "192.0.2.7")
     assert json.loads(AccessWriter("json").line(entry)) == {
         "time": "1970-01-01T00:00:00.000+00:00",
@@ -33,37 +36,34 @@ def test_a_line_says_what_was_asked_and_answered() -> None:
     )
 
 
-class Held(logging.Handler):
-    """A log that takes every line only once let go of."""
+class Held(io.StringIO):
+    """A log stream that takes lines only once let go of."""
 
     def __init__(self) -> None:
         super().__init__()
         self.go = threading.Event()
-        self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def write(self, text: str) -> int:
         self.go.wait(30)
-        self.lines.append(record.getMessage())
+        return super().write(text)
 
 
 def test_a_log_that_is_held_up_holds_up_no_answer(seeded_engine: Engine) -> None:
     held = Held()
-    logger = logging.getLogger("borderstatus.access")
-    logger.addHandler(held)
-    logger.setLevel(logging.INFO)
     app = create_app(Settings(database_url=str(seeded_engine.url)), engine=seeded_engine)
+    app.state.access_writer.stream = held
+    app.state.access_writer.interval = 0.01
     try:
         with TestClient(app) as client:
             answers = [client.get("/v1/crossings", params={"country": c}) for c in ("LV", "EE")]
             assert [a.status_code for a in answers] == [200, 200]
-            assert held.lines == [], "no line written while the log is held"
+            assert held.getvalue() == "", "no line written while the log is held"
             held.go.set()
         # Shutting down writes what was queued.
-        paths = [json.loads(line)["path"] for line in held.lines]
+        paths = [json.loads(line)["path"] for line in held.getvalue().splitlines()]
         assert paths == ["/v1/crossings?country=LV", "/v1/crossings?country=EE"]
     finally:
         held.go.set()
-        logger.removeHandler(held)
 
 
 def served_lines(tmp_path: Path, **env: str) -> list[str]:
