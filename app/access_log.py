@@ -18,6 +18,8 @@ from typing import Literal, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Where the answer's status and size are noted in the scope, as [status, bytes].
+ANSWERED = "borderstatus.answered"
 # The longest target a line keeps: a query string has no bound of its own.
 TARGET_LENGTH = 2000
 # A target that goes into a JSON string as it is: printable ASCII but `"` and `\\`.
@@ -104,9 +106,25 @@ class AccessWriter:
         return f"{self._prefix}.{int((at - second) * 1000):03d}+00:00"
 
 
+def recording(scope: Scope, send: Send) -> Send:
+    """`send`, noting in the scope the status and the bytes of the answer it carries (for an
+    answer the response cache doesn't send from what it holds, which it notes itself)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            scope[ANSWERED] = [message["status"], 0]
+        elif message["type"] == "http.response.body" and ANSWERED in scope:
+            scope[ANSWERED][1] += len(message.get("body", b""))
+        await send(message)
+
+    return sending
+
+
 class AccessLog:
-    """ASGI middleware noting each HTTP request for `writer`: the cost on the request path is
-    a clock read at each end, a wrapped `send`, and a tuple appended to a deque."""
+    """ASGI middleware noting each HTTP request for `writer`, outside the response cache
+    (app.cache), which notes the status and size of every answer in the scope (`ANSWERED`):
+    the cost on a hot read's path is a clock read at each end and a tuple appended to a deque,
+    with no wrapper around `send`."""
 
     def __init__(self, app: ASGIApp, writer: AccessWriter) -> None:
         self.app = app
@@ -117,24 +135,15 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 0
-        size = 0
-
-        async def sending(message: Message) -> None:
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
-            await send(message)
-
+        failed = False
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receive, send)
         except BaseException:
-            # What uvicorn answers for an exception that reaches it.
-            status = status or 500
+            failed = True
             raise
         finally:
+            # What uvicorn answers for an exception that reaches it, when nothing was sent.
+            status, size = scope.get(ANSWERED) or (500 if failed else 0, 0)
             peer = scope.get("client")
             self.writer.entries.append(
                 (

@@ -31,7 +31,6 @@
 HEAD is answered as GET without the body.
 """
 
-import datetime as dt
 import hashlib
 import logging
 import threading
@@ -43,6 +42,7 @@ from urllib.parse import unquote_plus
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.access_log import ANSWERED, recording
 from app.media import accepts_csv, list_field
 
 log = logging.getLogger("borderstatus.cache")
@@ -107,82 +107,6 @@ class Flight:
     entry: Entry | None = None
     # The cache's generation when the computation began; None while it is queued.
     generation: int | None = None
-
-
-class DataVersion:
-    """The data version this process has seen, kept current by polling `read`."""
-
-    def __init__(
-        self, read: Callable[[], int | None], *, interval: float, clock: Callable[[], dt.date]
-    ) -> None:
-        self._read = read
-        self._clock = clock
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.value: int | None = None
-        self.day: dt.date | None = None
-        self.failing = False
-        self._listeners: list[Callable[[], object]] = []
-        self._day_listeners: list[Callable[[dt.date], object]] = []
-        self._lock = threading.Lock()
-        # Counts `seen` calls: a read that overlapped one may predate it, and is dropped.
-        self._marks = 0
-
-    def on_change(self, listener: Callable[[], object]) -> None:
-        self._listeners.append(listener)
-
-    def on_new_day(self, listener: Callable[[dt.date], object]) -> None:
-        """Call `listener(day)` on the first poll, and on the first poll of each later day."""
-        self._day_listeners.append(listener)
-
-    def seen(self, version: int) -> None:
-        """This process wrote `version` and has already emptied its cache for it: the next
-        poll need not do it again (each write would otherwise empty the cache twice)."""
-        with self._lock:
-            self.value = version
-            self._marks += 1
-
-    def poll(self) -> None:
-        """Read the version now; tell the listeners when it moved."""
-        with self._lock:
-            mark = self._marks
-        try:
-            current = self._read()
-        except Exception as exc:  # noqa: BLE001 - a database outage must not stop the watcher
-            # Once per outage, not once per poll.
-            if not self.failing:
-                log.warning("could not read the data version: %s", f"{exc}".partition("\n")[0])
-            self.failing = True
-            return
-        if self.failing:
-            log.warning("the data version is readable again")
-            self.failing = False
-        with self._lock:
-            # A new day may change the answers (their status on today, their staleness).
-            day = self._clock()
-            if self._marks != mark or (current == self.value and day == self.day):
-                return
-            new_day = day != self.day
-            self.value, self.day = current, day
-        for listener in self._listeners:
-            listener()
-        for day_listener in self._day_listeners if new_day else ():
-            day_listener(day)
-
-    def start(self) -> None:
-        self.poll()
-        self._thread = threading.Thread(target=self._run, name="data-version", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.poll()
 
 
 class CacheStore:
@@ -253,8 +177,11 @@ class ResponseCache:
         self.cache_control = f"public, max-age={max_age}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, recording(scope, send))
             return
         head = scope["method"] == "HEAD"
         headers = scope["headers"]
@@ -267,14 +194,17 @@ class ResponseCache:
             if flight is None or flight.generation not in (None, self.store.generation):
                 # None is computing, or one that began before the data changed: this
                 # request's answer is computed after it arrived.
-                entry = await self._lead(scope, receive, send, key, head=head, behind=flight)
+                sending = recording(scope, send)
+                entry = await self._lead(scope, receive, sending, key, head=head, behind=flight)
             else:
                 await flight.done.wait()
-                entry = flight.entry or await self._compute(scope, receive, send, key, head=head)
+                sending = recording(scope, send)
+                entry = flight.entry or await self._compute(scope, receive, sending, key, head=head)
             if entry is None:
                 return
         if_none_match = list_field(headers, b"if-none-match")
         if if_none_match and matches(if_none_match, entry.etag):
+            scope[ANSWERED] = [304, 0]
             await send(
                 {
                     "type": "http.response.start",
@@ -284,8 +214,10 @@ class ResponseCache:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        body = b"" if head else entry.body
+        scope[ANSWERED] = [200, len(body)]
         await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
-        await send({"type": "http.response.body", "body": b"" if head else entry.body})
+        await send({"type": "http.response.body", "body": body})
 
     async def _lead(
         self,

@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access_log import AccessLog, AccessWriter
 from app.auth import Curators, WriteGuard
-from app.cache import UNCACHED_PATHS, CacheStore, DataVersion, ResponseCache
+from app.cache import UNCACHED_PATHS, CacheStore, ResponseCache
 from app.config import Settings, get_settings
+from app.data_version import DataVersion
 from app.dated import FRESHNESS, today
 from app.db.engine import make_engine, make_loop_reader
 from app.db.runner import Database, WritesFirst

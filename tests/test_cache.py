@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from starlette.types import Receive, Scope, Send
 
-from app.cache import CacheStore, DataVersion, Entry, ResponseCache
+from app.cache import CacheStore, Entry, ResponseCache
 from app.config import Settings
+from app.data_version import DataVersion
 from app.main import create_app
 from app.seed.sync import seed
 from tests.asgi import call, stream

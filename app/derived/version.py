@@ -12,7 +12,7 @@ def bump_data_version(session: Session) -> None:
     """Tell every worker the data changed (they poll this row); call inside the write.
 
     The new version is left in `session.info[DATA_VERSION]`, so the worker that wrote can
-    mark it as seen once it has emptied its cache (`app.cache.DataVersion.seen`).
+    mark it as seen once it has emptied its cache (`app.data_version.DataVersion.seen`).
     """
     version = session.execute(
         text("UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version")

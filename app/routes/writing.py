@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.audit_schemas import RevisionOut
-from app.cache import DataVersion
 from app.config import Settings
 from app.curation.answers import Answer, idempotent, raw_request_hash, request_hash
 from app.curation.audit import Write
+from app.data_version import DataVersion
 from app.db.runner import database_of
 from app.derived.version import DATA_VERSION
 from app.media import list_field
