@@ -25,24 +25,11 @@ NDJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-ExportTypeParam = Literal[
-    "country",
-    "source",
-    "border",
-    "crossing",
-    "restriction",
-    "fortification",
-    "fact",
-    "event",
-    "countries",
-    "sources",
-    "borders",
-    "crossings",
-    "restrictions",
-    "fortifications",
-    "facts",
-    "events",
+# A kind as its lines' `type` names it, beside the plural the export's kinds go by.
+LineType = Literal[
+    "country", "source", "border", "crossing", "restriction", "fortification", "fact", "event"
 ]
+ExportTypeParam = Literal[LineType, exports.ExportType]
 
 
 class ExportQuery(BaseModel):

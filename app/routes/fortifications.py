@@ -12,11 +12,11 @@ from app.queries.lists import record_filter
 from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
-    TEXT_SCHEMA,
     AnyCase,
     AsOfParam,
     CountryForm,
     ListQuery,
+    SummaryWordsParam,
     as_of_param,
     query_model,
 )
@@ -44,12 +44,7 @@ class FortificationsQuery(ListQuery):
     status: Annotated[FortificationStatus | None, AnyCase] = Field(
         None, description="Project status (as of `as_of` when given), any case."
     )
-    q: str | None = Field(
-        None,
-        max_length=200,
-        description="Words in the summary, any case.",
-        json_schema_extra=TEXT_SCHEMA,
-    )
+    q: str | None = SummaryWordsParam
     as_of: str | None = AsOfParam
 
 

@@ -108,6 +108,14 @@ AsOfParam = Field(
 TEXT_SCHEMA: dict[str, Any] = {"pattern": "^[^\\u0000]*$"}
 WORDS_SCHEMA: dict[str, Any] = {"pattern": "^[^\\u0000]*[^\\W_][^\\u0000]*$"}
 
+# `q` of the lists searched by summary (restrictions, fortifications).
+SummaryWordsParam = Field(
+    None,
+    max_length=200,
+    description="Words in the summary, any case.",
+    json_schema_extra=TEXT_SCHEMA,
+)
+
 CURSOR_HELP = (
     "Opaque cursor from `meta.next` of the previous page (URL-safe base64). One this list "
     "didn't issue, for these filters, names no page: a 404."

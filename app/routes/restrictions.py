@@ -13,11 +13,11 @@ from app.routes.cursors import paging
 from app.routes.lists import ListRequest, list_answer, list_route
 from app.routes.params import (
     COUNTRY_HELP,
-    TEXT_SCHEMA,
     AnyCase,
     AsOfParam,
     CountryForm,
     ListQuery,
+    SummaryWordsParam,
     as_of_param,
     query_model,
 )
@@ -36,12 +36,7 @@ class RestrictionsQuery(ListQuery):
     status: Annotated[RestrictionStatus | None, AnyCase] = Field(
         None, description="Status (as of `as_of` when given), any case."
     )
-    q: str | None = Field(
-        None,
-        max_length=200,
-        description="Words in the summary, any case.",
-        json_schema_extra=TEXT_SCHEMA,
-    )
+    q: str | None = SummaryWordsParam
     as_of: str | None = AsOfParam
 
 
