@@ -132,6 +132,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self.header_timeout = header_timeout
         self.header_timer: asyncio.TimerHandle | None = None
+        # When the headers being waited for are due (loop time), or None between requests.
+        self.headers_due: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -139,6 +141,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -167,16 +172,25 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self.transport.write(b"".join(content))
         self.transport.close()
 
+    # A request only notes when its headers are due: arming and cancelling a timer for each
+    # one cost a hot read about as much as the rest of uvicorn's work on it. A connection has
+    # at most one timer, armed when a request begins with none running; when it fires it
+    # closes the connection if the headers it waits for are late, waits on for those of a
+    # later request, and is not re-armed between requests.
     def _await_headers(self) -> None:
+        self.headers_due = self.loop.time() + self.header_timeout
         if self.header_timer is None:
-            self.header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+            self.header_timer = self.loop.call_at(self.headers_due, self._headers_late)
 
     def _stop_waiting(self) -> None:
-        if self.header_timer is not None:
-            self.header_timer.cancel()
-            self.header_timer = None
+        self.headers_due = None
 
     def _headers_late(self) -> None:
         self.header_timer = None
-        if not self.transport.is_closing():
+        due = self.headers_due
+        if due is None or self.transport.is_closing():
+            return
+        if self.loop.time() >= due:
             self.transport.close()
+        else:
+            self.header_timer = self.loop.call_at(due, self._headers_late)

@@ -385,14 +385,15 @@ def test_injection_strings_round_trip_byte_identical_through_the_write_api(
             found = get_ok(writer, f"/v1/{path}", q=body["summary"][:NAME_MAX])
             assert ids(found["data"]) == [record_id]
 
-    # Full-text search: each string's records and sentences, titled as they were sent.
+    # Full-text search: each string's records titled as they were sent, and its sentences by
+    # their own words, naming their article by the title sent.
     for i, value in enumerate(ROUND_TRIP):
         hits = get_ok(writer, "/v1/search", q=marker(i), limit=50)["data"]
         titles = {(hit["type"], hit["id"]): hit["title"] for hit in hits}
         file = source_body(i, value)["file"]
-        assert {hit["title"] for hit in hits if hit["type"] == "sentence"} == {
-            sent["sources"][file]["title"]
-        }
+        sentences = [hit for hit in hits if hit["type"] == "sentence"]
+        assert {hit["article_title"] for hit in sentences} == {sent["sources"][file]["title"]}
+        assert all(hit["title"] == hit["text"] for hit in sentences if len(hit["text"]) <= 120)
         for path, record_type in (
             ("crossings", "crossing"),
             ("restrictions", "restriction"),

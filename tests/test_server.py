@@ -140,6 +140,24 @@ def test_headers_sent_a_byte_at_a_time_are_bounded_too(shared: Service) -> None:
 
 
 @pytest.mark.slow
+def test_the_next_requests_headers_get_their_own_full_time(shared: Service) -> None:
+    """On a kept-alive connection, a request's headers are due `HEADER_TIMEOUT` after it
+    begins, not after the first request began; and when late, they are refused."""
+    with connect(shared) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"}"):
+            answer += connection.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200")
+        time.sleep(HEADER_TIMEOUT * 0.6)
+        begun = time.monotonic()
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: ")
+        assert closed_by_server(connection)
+        # A server can only close later than due on a busy machine, never earlier.
+        assert time.monotonic() - begun >= HEADER_TIMEOUT * 0.95
+
+
+@pytest.mark.slow
 def test_a_keep_alive_connection_may_wait_between_requests(shared: Service) -> None:
     """Between requests uvicorn's keep-alive timeout (5 s) applies, not the header timeout."""
     with httpx.Client(base_url=shared.base_url, timeout=30) as client:
