@@ -1,10 +1,11 @@
 """The access log: one structured line per request, written off the request path.
 
-The middleware only notes what it sees (the method, the target, the status, the bytes sent,
-the time taken and the client) and appends that tuple to a deque; a thread of its own formats
-the lines and writes them to standard output, a batch at a time. uvicorn's own access log,
-which formats and writes each line through `logging` on the event loop, is off (app.server):
-it cost a hot read about two thirds of its speed. With ACCESS_LOG=false nothing is noted.
+Each request is noted (app.main.BorderStatusAPI) with what it was: the method, the target,
+the status and bytes sent (which the response cache puts in the scope), the time taken and the
+client, as a tuple appended to a deque. A thread of its own formats the lines and writes them
+to standard output, a batch at a time. uvicorn's own access log, which formats and writes
+each line through `logging` on the event loop, is off (app.server): it cost a hot read about
+two thirds of its speed. With ACCESS_LOG=false nothing is noted.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ import time
 from collections import deque
 from typing import Literal, TextIO
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 # Where the answer's status and size are noted in the scope, as [status, bytes].
 ANSWERED = "borderstatus.answered"
@@ -81,6 +82,26 @@ class AccessWriter:
         except (OSError, ValueError):  # a closed or full stream must not stop the service
             pass
 
+    def note(self, scope: Scope, start: float, *, failed: bool) -> None:
+        """Note a request that began at `start` (perf_counter) and is answered: the response
+        cache has put the status and size in the scope (`ANSWERED`). The cost on a hot read's
+        path is this: a clock read at each end and a tuple appended to a deque."""
+        # What uvicorn answers for an exception that reaches it, when nothing was sent.
+        status, size = scope.get(ANSWERED) or (500 if failed else 0, 0)
+        peer = scope.get("client")
+        self.entries.append(
+            (
+                time.time(),
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                status,
+                size,
+                time.perf_counter() - start,
+                peer[0] if peer else "-",
+            )
+        )
+
     def line(self, entry: Entry) -> str:
         at, method, path, query, status, size, seconds, client = entry
         target = path + ("?" + query.decode("latin-1") if query else "")
@@ -118,42 +139,3 @@ def recording(scope: Scope, send: Send) -> Send:
         await send(message)
 
     return sending
-
-
-class AccessLog:
-    """ASGI middleware noting each HTTP request for `writer`, outside the response cache
-    (app.cache), which notes the status and size of every answer in the scope (`ANSWERED`):
-    the cost on a hot read's path is a clock read at each end and a tuple appended to a deque,
-    with no wrapper around `send`."""
-
-    def __init__(self, app: ASGIApp, writer: AccessWriter) -> None:
-        self.app = app
-        self.writer = writer
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.writer.running:
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        failed = False
-        try:
-            await self.app(scope, receive, send)
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            # What uvicorn answers for an exception that reaches it, when nothing was sent.
-            status, size = scope.get(ANSWERED) or (500 if failed else 0, 0)
-            peer = scope.get("client")
-            self.writer.entries.append(
-                (
-                    time.time(),
-                    scope["method"],
-                    scope["path"],
-                    scope.get("query_string", b""),
-                    status,
-                    size,
-                    time.perf_counter() - start,
-                    peer[0] if peer else "-",
-                )
-            )
