@@ -191,14 +191,14 @@ class ResponseCache:
         entry = self.store.entries.get(key)
         if entry is None:
             flight = self.store.flights.get(key)
+            # What the app sends to the client itself (an answer not kept) is noted as it goes.
+            sending = recording(scope, send)
             if flight is None or flight.generation not in (None, self.store.generation):
                 # None is computing, or one that began before the data changed: this
                 # request's answer is computed after it arrived.
-                sending = recording(scope, send)
                 entry = await self._lead(scope, receive, sending, key, head=head, behind=flight)
             else:
                 await flight.done.wait()
-                sending = recording(scope, send)
                 entry = flight.entry or await self._compute(scope, receive, sending, key, head=head)
             if entry is None:
                 return

@@ -28,24 +28,14 @@ def _as_code(value: Any) -> Any:
     return (country_of(value) or value) if isinstance(value, str) else value
 
 
-def _documented(codes: tuple[str, ...]) -> dict[str, Any]:
-    return {"enum": list(codes)}
+def _codes(codes: tuple[str, ...]) -> Any:
+    """An alpha-2 code, documented as one of `codes`."""
+    return Field(pattern=r"^[A-Z]{2}$", json_schema_extra={"enum": list(codes)})
 
 
 # A country in a body or the seed file: documented as the alpha-2 codes it takes, read as
 # `app.countries` reads a country (so `lv`, `LVA` and `Latvia` are LV).
-CountryCode = Annotated[
-    str,
-    BeforeValidator(_as_code),
-    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(tuple(COUNTRIES))),
-]
-NatoCode = Annotated[
-    str,
-    BeforeValidator(_as_code),
-    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(NATO)),
-]
-NeighbourCode = Annotated[
-    str,
-    BeforeValidator(_as_code),
-    Field(pattern=r"^[A-Z]{2}$", json_schema_extra=_documented(NEIGHBOURS)),
-]
+AsCode = BeforeValidator(_as_code)
+CountryCode = Annotated[str, AsCode, _codes(tuple(COUNTRIES))]
+NatoCode = Annotated[str, AsCode, _codes(NATO)]
+NeighbourCode = Annotated[str, AsCode, _codes(NEIGHBOURS)]

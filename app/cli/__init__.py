@@ -6,7 +6,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.cli import lookups, server, store
-from app.db.errors import classify
+from app.cli.errors import database_state
 
 cli = typer.Typer(
     help="Border status service: data, server and lookup commands.", no_args_is_help=True
@@ -26,7 +26,6 @@ def main() -> None:
         typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
         sys.exit(2)
     except SQLAlchemyError as exc:
-        state = classify(exc)
-        reason = f"{state.title}. {state.detail}" if state else f"{exc}".partition("\n")[0]
+        reason = database_state(exc) or f"{exc}".partition("\n")[0]
         typer.echo(f"error: {reason}", err=True)
         sys.exit(2)

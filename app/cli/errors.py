@@ -9,6 +9,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db.errors import classify
 
 
+def database_state(exc: SQLAlchemyError) -> str | None:
+    """What a database error says of the store ("Database unavailable. …"), when it is one
+    of the states the API answers 503 for."""
+    state = classify(exc)
+    return f"{state.title}. {state.detail}" if state else None
+
+
 @contextmanager
 def database_errors() -> Iterator[None]:
     """A database that is down, busy, read-only or full is a one-line error and exit code 2,
@@ -16,8 +23,8 @@ def database_errors() -> Iterator[None]:
     try:
         yield
     except SQLAlchemyError as exc:
-        state = classify(exc)
+        state = database_state(exc)
         if state is None:
             raise
-        typer.echo(f"error: {state.title}. {state.detail}", err=True)
+        typer.echo(f"error: {state}", err=True)
         raise typer.Exit(2) from exc

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from app import exports
-from app.countries import COUNTRIES, country_of, schema_forms
+from app.countries import COUNTRIES, country_of
 from app.dated import FRESHNESS, today
 from app.db.session import SessionDep
 from app.history import newest
@@ -20,7 +20,7 @@ from app.queries.borders import borders, country
 from app.queries.events import Timeline, events_page
 from app.queries.lists import on_date, record_filter, total_of
 from app.routes.formats import LIST_RESPONSES, page_answer
-from app.routes.params import AsOfQuery, FormatParam, as_of_param
+from app.routes.params import ANY_COUNTRY, AsOfQuery, FormatParam, as_of_param
 from app.schemas import (
     EMBEDDED_LIMIT,
     CountryDetail,
@@ -50,7 +50,7 @@ def get_country(
         Path(
             description="ISO 3166-1 alpha-2 code, or its alpha-3 code or English name, any case.",
             examples=["LV"],
-            json_schema_extra={"enum": schema_forms(tuple(COUNTRIES))},
+            json_schema_extra=ANY_COUNTRY,
         ),
     ],
     as_of: AsOfQuery = None,

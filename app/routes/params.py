@@ -21,7 +21,8 @@ async def check_parameters(request: Request) -> None:
     (PostgreSQL text can't hold one), a query parameter the route doesn't take is a 422
     that names it, rather than silently ignored (`?contry=LV` would list every country), and
     so is one given twice."""
-    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+    given = request.query_params.multi_items()
+    for name, value in [*request.path_params.items(), *given]:
         if isinstance(value, str) and "\x00" in value:
             raise invalid_parameter(name, "must not contain NUL characters")
     route = request.scope.get("route")
@@ -29,10 +30,10 @@ async def check_parameters(request: Request) -> None:
         for name in request.query_params:
             if name not in query_names(route):
                 raise invalid_parameter(name, "is not a parameter of this endpoint")
-    given = [name for name, _ in request.query_params.multi_items()]
-    if len(given) != len(set(given)):
+    names = [name for name, _ in given]
+    if len(names) != len(request.query_params):
         # Every parameter takes one value: `country=LV&country=EE` is not silently EE.
-        twice = next(name for name in given if given.count(name) > 1)
+        twice = next(name for name in names if names.count(name) > 1)
         raise invalid_parameter(twice, "is given more than once; it takes one value")
 
 
@@ -74,9 +75,9 @@ AnyCase = BeforeValidator(_lower)
 
 
 # A country parameter: a string, documented as the forms of the codes it takes.
-_ANY_COUNTRY: dict[str, Any] = {"enum": schema_forms(tuple(COUNTRIES))}
+ANY_COUNTRY: dict[str, Any] = {"enum": schema_forms(tuple(COUNTRIES))}
 _A_NEIGHBOUR: dict[str, Any] = {"enum": schema_forms(NEIGHBOURS)}
-CountryForm = Annotated[str, Field(max_length=60, json_schema_extra=_ANY_COUNTRY)]
+CountryForm = Annotated[str, Field(max_length=60, json_schema_extra=ANY_COUNTRY)]
 NeighbourForm = Annotated[str, Field(max_length=60, json_schema_extra=_A_NEIGHBOUR)]
 
 AS_OF_HELP = (
