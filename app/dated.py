@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.dates import parse_partial
-from app.history import NO_EVIDENCE, StatusOnDate, period_before, status_at, window
+from app.history import NO_EVIDENCE, StatusOnDate, period_before, status_on, steps_of, window
 from app.kinds import BY_MODEL, DATED
 from app.queries.events import status_changes
 from app.queries.provenance import published_dates
@@ -95,14 +95,22 @@ class _Histories:
     events_published: dict[str, list[str]]
 
     def status(self, row: Any, as_of: dt.date) -> StatusOnDate | None:
-        state = status_at(
-            current=current_status(row),
+        return self.statuses(row, [as_of])[0]
+
+    def statuses(self, row: Any, dates: Sequence[dt.date]) -> list[StatusOnDate | None]:
+        """The record's status on each of `dates`, its history read once."""
+        current = current_status(row)
+        published = self.published.get(row.id, [])
+        steps = steps_of(
+            current=current,
             changes=self.changes.get(row.id, []),
-            published=self.published.get(row.id, []),
+            published=published,
             events_published=self.events_published,
-            as_of=as_of,
         )
-        return _lapsed(row, state, as_of)
+        return [
+            _lapsed(row, status_on(steps, current=current, published=published, as_of=on), on)
+            for on in dates
+        ]
 
 
 def _histories(
@@ -179,8 +187,9 @@ def listed_periods(session: Session, rows: Sequence[Any]) -> dict[str, list[Peri
     for row in rows:
         starts = sorted(_turning_points(row, histories))
         spans: list[Period] = []
-        for begin, end in zip(starts, [*starts[1:], dt.date.max], strict=True):
-            status = listed_status(row, histories.status(row, begin))
+        states = histories.statuses(row, starts)
+        for begin, end, state in zip(starts, [*starts[1:], dt.date.max], states, strict=True):
+            status = listed_status(row, state)
             if status is None:
                 continue
             if spans and spans[-1][1] == begin and spans[-1][2] == status:

@@ -205,6 +205,24 @@ def status_at(
     `events_published` those of the articles citing each change, by event id.
     """
     steps = _steps(current, changes, events_published or {}, published)
+    return status_on(steps, current=current, published=published, as_of=as_of)
+
+
+def steps_of(
+    *,
+    current: StatusOnDate,
+    changes: Sequence[StatusChange],
+    published: Sequence[str],
+    events_published: dict[str, list[str]] | None = None,
+) -> list[_Step]:
+    """A record's history as `status_on` reads it: made once, read on any number of dates."""
+    return _steps(current, changes, events_published or {}, published)
+
+
+def status_on(
+    steps: Sequence[_Step], *, current: StatusOnDate, published: Sequence[str], as_of: dt.date
+) -> StatusOnDate | None:
+    """`status_at` from the record's steps (`steps_of`)."""
     if any(s.first <= as_of < s.holds_from for s in steps if not s.report):
         return None  # changing on some day of the window, which the sources don't give
     done = [s for s in steps if s.holds_from <= as_of]

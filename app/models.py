@@ -272,6 +272,24 @@ class StatusPeriod(SQLModel, table=True):
     status: str = Field(max_length=24)
 
 
+class CrossingCountChange(SQLModel, table=True):
+    """How the number of a border's crossings listed with a status changes on a day: +n where
+    n of their status periods begin, -n where n end (the sum over the days up to a date is
+    the count on that date).
+
+    Derived from the crossings' status periods by `app.derived.counts`, in every write's
+    transaction (for the borders the write touched), so a border's counts on any date are a
+    sum over its few change days, not a status read for each of its crossings.
+    """
+
+    __tablename__ = "crossing_count_change"
+
+    border_id: str = Field(primary_key=True, max_length=8)
+    status: str = Field(primary_key=True, max_length=24)
+    day: dt.date = Field(primary_key=True)
+    delta: int
+
+
 class Citation(SQLModel, table=True):
     """A record's quote, resolved to the sentence that holds it."""
 

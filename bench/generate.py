@@ -169,6 +169,25 @@ RESTRICTION_KINDS: dict[str, tuple[str, str]] = {
     ),
 }
 RESTRICTION_STATUSES = ["in_force", "lifted", "planned", "proposed"]
+# kind: what is built
+FORTIFICATION_KINDS: dict[str, str] = {
+    "fence": "a border fence",
+    "wall": "a border wall",
+    "bunkers": "a line of concrete bunkers",
+    "minefield": "minefields along the border",
+    "anti_tank": "anti-tank obstacles",
+    "surveillance": "a surveillance system with cameras and sensors",
+    "line": "a defence line",
+}
+FORTIFICATION_STATUSES = ["proposed", "planned", "under_construction", "completed", "rejected"]
+FORTIFICATION_STATUS_WEIGHTS = [0.15, 0.3, 0.3, 0.15, 0.1]
+FORTIFICATION_VERBS = {
+    "proposed": "proposed building",
+    "planned": "plans to build",
+    "under_construction": "is building",
+    "completed": "has completed",
+    "rejected": "rejected plans for",
+}
 RESTRICTION_STATUS_WEIGHTS = [0.5, 0.2, 0.15, 0.15]
 INFERRED_NOTE = "Inferred from the article's publication date."
 
@@ -227,6 +246,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "until_start",
     ),
     "restriction_country": ("restriction_id", "country"),
+    "fortification": (
+        "id",
+        "kind",
+        "summary",
+        "status",
+        "neighbour",
+        "length_km",
+        "budget_eur",
+        "count",
+        "completion",
+        "completion_inferred",
+        "completion_note",
+    ),
+    "fortification_country": ("fortification_id", "country"),
     "event": (
         "id",
         "date",
@@ -431,9 +464,13 @@ class Generator:
     seed: int = 4
     search_events: bool = False
     rng: random.Random = field(init=False)
+    # The fortifications draw from a stream of their own: the rest of the dataset is the
+    # same with them as without.
+    fortification_rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.fortification_rng = random.Random(f"fortifications {self.seed}")
 
     # names
 
@@ -495,6 +532,10 @@ class Generator:
         restrictions = self.crossings // 10
         for j in range(k * per_article, min(restrictions, (k + 1) * per_article)):
             self._restriction(block, article, j)
+        per_article = CROSSINGS_PER_ARTICLE // 20
+        fortifications = self.crossings // 20
+        for j in range(k * per_article, min(fortifications, (k + 1) * per_article)):
+            self._fortification(block, article, j)
         body = article.text
         block.rows["source"].append(
             (
@@ -703,6 +744,45 @@ class Generator:
         for position, quote in enumerate(quotes[: rng.randint(1, 3)]):
             block.cite("restriction", restriction_id, position, article, ref, quote)
         block.search("restriction", restriction_id, summary, summary)
+
+    def _fortification(self, block: Block, article: Article, j: int) -> None:
+        rng = self.fortification_rng
+        kind = rng.choice(list(FORTIFICATION_KINDS))
+        country, neighbour, *_ = rng.choice(BORDERS)
+        status = rng.choices(FORTIFICATION_STATUSES, FORTIFICATION_STATUS_WEIGHTS)[0]
+        length = rng.randint(5, 400)
+        who = COUNTRY_NAMES[country]
+        what = FORTIFICATION_KINDS[kind]
+        where = f"on its border with {COUNTRY_NAMES[neighbour]}"
+        completion: PartialDate | None = None
+        if status == "completed":
+            completion = partial_date(rng, FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS)))
+            body = f"{who} has completed {what} {length} km long {where} {completion.words}."
+        else:
+            body = f"{who} {FORTIFICATION_VERBS[status]} {what} {length} km long {where}."
+        ref = article.sentence(body)
+        fortification_id = f"{kind.replace('_', '-')}-{fold(who)}-{j}"
+        summary = f"{who}: {what}, {length} km {where}."
+        block.rows["fortification"].append(
+            (
+                fortification_id,
+                kind,
+                summary,
+                status,
+                neighbour,
+                float(length),
+                None,
+                None,
+                completion.text if completion else None,
+                False,
+                None,
+            )
+        )
+        block.rows["fortification_country"].append((fortification_id, country))
+        quotes = [body[:-1], what, f"{length} km"]
+        for position, quote in enumerate(quotes[: rng.randint(1, 3)]):
+            block.cite("fortification", fortification_id, position, article, ref, quote)
+        block.search("fortification", fortification_id, summary, summary)
 
 
 # --- loading ------------------------------------------------------------------------------

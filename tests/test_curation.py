@@ -499,3 +499,58 @@ def test_aliases_are_served_sorted_each_once_without_the_name_or_counterpart(
         "Vaalimaa raja",
         "b",
     ]
+
+
+# --- border counts --------------------------------------------------------------------------
+
+
+def counts_by_list(client: TestClient, border: dict[str, Any], **params: Any) -> dict[str, int]:
+    """A border's crossings per status as the crossing list gives them."""
+    listed = get_ok(
+        client,
+        "/v1/crossings",
+        country=border["country"],
+        neighbour=border["neighbour"],
+        limit=100,
+        **params,
+    )["data"]
+    counts: dict[str, int] = {}
+    for crossing in listed:
+        counts[crossing["status"]] = counts.get(crossing["status"], 0) + 1
+    return counts
+
+
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {status: n for status, n in counts.items() if n}
+
+
+def test_a_borders_counts_on_any_date_follow_a_change(writer: TestClient) -> None:
+    dates = ["2024-06-01", "2025-06-01", "2025-06-02", "2026-01-10"]
+    before = {d: get_ok(writer, "/v1/borders/EE-RU", as_of=d)["crossing_counts"] for d in dates}
+
+    response = patch(writer, "/v1/crossings/narva", close_narva(effective="2025-06-02"))
+
+    assert response.status_code == 200, response.text
+    for on in dates:
+        border = get_ok(writer, "/v1/borders/EE-RU", as_of=on)
+        assert nonzero(border["crossing_counts"]) == counts_by_list(writer, border, as_of=on)
+    after = {d: get_ok(writer, "/v1/borders/EE-RU", as_of=d)["crossing_counts"] for d in dates}
+    assert after["2024-06-01"] == before["2024-06-01"]
+    assert after["2025-06-02"]["closed"] == before["2025-06-02"]["closed"] + 1
+    today = get_ok(writer, "/v1/borders/EE-RU")
+    assert nonzero(today["crossing_counts"]) == counts_by_list(writer, today)
+    country = get_ok(writer, "/v1/countries/EE", as_of="2025-06-02")
+    assert country["crossing_counts"] == after["2025-06-02"]
+
+
+def test_a_crossing_that_moves_leaves_its_old_borders_count(writer: TestClient) -> None:
+    writer.post("/v1/crossings", headers=auth(), json=new_crossing())
+    assert sum(get_ok(writer, "/v1/borders/FI-RU")["crossing_counts"].values()) == 1
+
+    moved = {"country": "NO", "citations": cite(FINLAND_CLOSED)}
+    response = patch(writer, "/v1/crossings/vaalimaa", moved)
+
+    assert response.status_code == 200, response.text
+    assert sum(get_ok(writer, "/v1/borders/FI-RU")["crossing_counts"].values()) == 0
+    norway = get_ok(writer, "/v1/borders/NO-RU")
+    assert nonzero(norway["crossing_counts"]) == counts_by_list(writer, norway)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from app.dated import today
+from app.derived.counts import refresh_crossing_counts, touched_borders
 from app.derived.day import mark_documents_on
 from app.derived.documents import refresh_documents
 from app.derived.periods import refresh_periods
@@ -60,6 +61,7 @@ def refresh_derived(session: Session, changes: Changes) -> Refreshed:
         mark_documents_on(session, today())
         tallied = refresh_tallies(session)
         periods = refresh_periods(session)
+        refresh_crossing_counts(session)
     else:
         rebuilt = refresh_documents(session, changes.records, changes.documents)
         docs = search_documents_of(
@@ -69,6 +71,7 @@ def refresh_derived(session: Session, changes: Changes) -> Refreshed:
         groups = changes.counted_before | tally_groups(session, changes.records)
         tallied = refresh_tallies(session, groups) if groups else 0
         periods = refresh_periods(session, changes.records)
+        refresh_crossing_counts(session, touched_borders(session, changes.records, groups))
     if changes or rebuilt or tallied or periods:
         bump_data_version(session)
     return Refreshed(rebuilt, tallied, periods)

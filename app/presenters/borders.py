@@ -10,10 +10,10 @@ from app.dated import FRESHNESS, state_of, statuses_at, today
 from app.dates import parse_partial
 from app.history import newest
 from app.kinds import DATED
-from app.models import Border, Crossing
+from app.models import Border
 from app.presenters.evidence import facts, fields_of, provenance
 from app.queries.borders import borders as borders_of
-from app.queries.borders import crossing_counts, crossing_status_changes, crossings_of
+from app.queries.borders import crossing_counts, crossing_counts_on, crossing_status_changes
 from app.queries.facts import facts_of
 from app.queries.provenance import load_provenance
 from app.schemas import (
@@ -34,7 +34,7 @@ def borders(
     ids = [b.id for b in rows]
     # By each crossing's status on the date, today too: the tallies count the newest status
     # recorded, which may hold only from a later day.
-    counts = counts_on(session, crossings_of(session, ids), on)
+    counts = crossing_counts_on(session, ids, on)
     own_facts = facts_of(session, subject_type="border", subject_ids=ids)
     fact_out = {f.id: f for f in facts(session, [f for group in own_facts.values() for f in group])}
     cited = load_provenance(session, record_type="border", record_ids=ids)
@@ -74,19 +74,6 @@ def _not_revised_for(
         if after[border_id] < start <= on:
             found.setdefault(border_id, []).append(event_id)
     return found
-
-
-def counts_on(
-    session: Session, crossings: Sequence[Crossing], as_of: dt.date
-) -> dict[str, dict[str, int]]:
-    """Crossings per status for each of their borders, by their status on `as_of`."""
-    statuses = statuses_at(session, crossings, as_of=as_of)
-    counts: dict[str, dict[str, int]] = {}
-    for crossing in crossings:
-        status = state_of(crossing, statuses).status
-        tally = counts.setdefault(crossing.border_id, {})
-        tally[status] = tally.get(status, 0) + 1
-    return counts
 
 
 def unnamed_border_notes(

@@ -2,17 +2,16 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import (
-    or_,
-)
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from app.models import (
     Border,
     Country,
     Crossing,
+    CrossingCountChange,
     CrossingTally,
     Event,
 )
@@ -66,14 +65,6 @@ def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str,
     return result
 
 
-def crossings_of(session: Session, border_ids: Sequence[str]) -> list[Crossing]:
-    """The crossings of these borders, in id order."""
-    if not border_ids:
-        return []
-    query = select(Crossing).where(col(Crossing.border_id).in_(border_ids))
-    return list(session.exec(query.order_by(col(Crossing.id))))
-
-
 def crossing_status_changes(
     session: Session, border_ids: Sequence[str]
 ) -> list[tuple[str, dt.date, str]]:
@@ -97,3 +88,22 @@ def crossing_status_changes(
         .order_by(col(Event.date_start), col(Event.id))
     )
     return [(b, start, i) for b, start, i in session.exec(query) if start is not None]
+
+
+def crossing_counts_on(
+    session: Session, border_ids: Collection[str], on: dt.date
+) -> dict[str, dict[str, int]]:
+    """Crossings per status for each of these borders, by their status on `on`."""
+    if not border_ids:
+        return {}
+    change = CrossingCountChange
+    query = (
+        select(col(change.border_id), col(change.status), func.sum(col(change.delta)))
+        .where(col(change.border_id).in_(list(border_ids)), col(change.day) <= on)
+        .group_by(col(change.border_id), col(change.status))
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for border_id, status, n in session.execute(query):
+        if n:
+            counts[border_id][status] = int(n)
+    return counts

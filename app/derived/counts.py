@@ -1,0 +1,82 @@
+"""Crossing counts on any date: for each border and status, the days on which the number of
+its crossings listed with that status changes (`CrossingCountChange`), from their status
+periods. A border's counts on a date are the sums of the changes up to it: one index range
+per border, however many crossings it has."""
+
+import datetime as dt
+from collections.abc import Collection
+
+from sqlalchemy import delete, func, insert, literal, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from app.models import Border, Crossing, CrossingCountChange, StatusPeriod
+
+# The end of a period that has none.
+OPEN_ENDED = dt.date.max
+
+
+def refresh_crossing_counts(session: Session, border_ids: Collection[str] | None = None) -> int:
+    """Recount the changes of these borders, or of every border, from their crossings'
+    status periods (one grouped query); the rows written."""
+    change = CrossingCountChange.__table__  # type: ignore[attr-defined]
+    period = StatusPeriod.__table__  # type: ignore[attr-defined]
+    crossing = Crossing.__table__  # type: ignore[attr-defined]
+    wipe = delete(change)
+    if border_ids is not None:
+        if not border_ids:
+            return 0
+        wipe = wipe.where(change.c.border_id.in_(list(border_ids)))
+    session.execute(wipe)
+    joined = period.join(crossing, crossing.c.id == period.c.record_id)
+    where = [period.c.record_type == "crossing"]
+    if border_ids is not None:
+        where.append(crossing.c.border_id.in_(list(border_ids)))
+    starts = (
+        sa_select(
+            crossing.c.border_id,
+            period.c.status,
+            period.c.valid_from.label("day"),
+            literal(1).label("d"),
+        )
+        .select_from(joined)
+        .where(*where)
+    )
+    ends = (
+        sa_select(
+            crossing.c.border_id,
+            period.c.status,
+            period.c.valid_until.label("day"),
+            literal(-1).label("d"),
+        )
+        .select_from(joined)
+        .where(*where, period.c.valid_until < OPEN_ENDED)
+    )
+    both = union_all(starts, ends).subquery()
+    total = func.sum(both.c.d)
+    grouped = (
+        sa_select(both.c.border_id, both.c.status, both.c.day, total)
+        .group_by(both.c.border_id, both.c.status, both.c.day)
+        .having(total != 0)
+    )
+    written = session.execute(
+        insert(change).from_select(["border_id", "status", "day", "delta"], grouped)
+    )
+    return int(written.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def touched_borders(
+    session: Session,
+    records: Collection[tuple[str, str]],
+    groups: Collection[tuple[str, tuple[str, ...]]],
+) -> set[str]:
+    """The borders whose counts a write of these (record type, id) records may change: those
+    of the countries its crossings are and were in (their tally groups lead with the country,
+    `groups`), so a crossing that moved leaves the count of the border it was on."""
+    if not any(record_type == "crossing" for record_type, _ in records):
+        return set()
+    countries = {values[0] for kind, values in groups if kind == "crossing"}
+    if not countries:
+        return set()
+    query = sa_select(col(Border.id)).where(col(Border.country).in_(countries))
+    return set(session.execute(query).scalars())

@@ -1,0 +1,42 @@
+"""crossing count changes: the days on which the number of a border's crossings with each
+status changes, so that a border's counts on any date are read off an index
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-04 21:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlmodel import Session
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+String = sqlmodel.sql.sqltypes.AutoString
+
+
+def upgrade() -> None:
+    op.create_table(
+        "crossing_count_change",
+        sa.Column("border_id", String(length=8), nullable=False),
+        sa.Column("status", String(length=24), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("delta", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("border_id", "status", "day"),
+    )
+    # Derived from the status periods, by the code every later write keeps them with.
+    from app.derived.counts import refresh_crossing_counts
+
+    session = Session(bind=op.get_bind())
+    refresh_crossing_counts(session)
+    session.flush()
+
+
+def downgrade() -> None:
+    op.drop_table("crossing_count_change")
