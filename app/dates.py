@@ -3,6 +3,7 @@
 import calendar
 import datetime as dt
 import re
+from functools import lru_cache
 
 # A timestamp's date: 2024-01-01T00:00, 2024-01-01 12:00:00Z, 2024-01-01T00:00+02:00.
 TIMESTAMP = re.compile(
@@ -29,8 +30,10 @@ AS_OF_PATTERN = (
 )
 
 
+@lru_cache(maxsize=16384)
 def parse_partial(value: str) -> tuple[dt.date, dt.date]:
-    """The first and last day of a partial date's period; ValueError when it isn't one."""
+    """The first and last day of a partial date's period; ValueError when it isn't one.
+    Kept for the dates seen last: a record's history is read on every date asked of it."""
     match = PARTIAL_DATE.match(value)
     if not match:
         raise ValueError(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")

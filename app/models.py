@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -182,6 +182,14 @@ class Event(SQLModel, table=True):
         Index("ix_event_subject", "subject_type", "subject_id"),
         Index("ix_event_date_id", "date_start", "id"),
         Index("ix_event_kind_date_id", "kind", "date_start", "id"),
+        # The few events that change other fields than a status (`changes`).
+        Index(
+            "ix_event_field_changes",
+            "subject_type",
+            "subject_id",
+            sqlite_where=text("changes IS NOT NULL"),
+            postgresql_where=text("changes IS NOT NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -273,14 +281,9 @@ class StatusPeriod(SQLModel, table=True):
 
 
 class CrossingCountChange(SQLModel, table=True):
-    """How the number of a border's crossings listed with a status changes on a day: +n where
-    n of their status periods begin, -n where n end (the sum over the days up to a date is
-    the count on that date).
-
-    Derived from the crossings' status periods by `app.derived.counts`, in every write's
-    transaction (for the borders the write touched), so a border's counts on any date are a
-    sum over its few change days, not a status read for each of its crossings.
-    """
+    """How many more of a border's crossings have a status from a day on: +n where n of their
+    status periods begin, -n where n end; the sum up to a date is the count then. Derived by
+    `app.derived.counts` in every write's transaction, for the borders it touched."""
 
     __tablename__ = "crossing_count_change"
 

@@ -534,6 +534,9 @@ def test_a_borders_counts_on_any_date_follow_a_change(writer: TestClient) -> Non
     for on in dates:
         border = get_ok(writer, "/v1/borders/EE-RU", as_of=on)
         assert nonzero(border["crossing_counts"]) == counts_by_list(writer, border, as_of=on)
+        for status, n in border["crossing_counts"].items():
+            listed = get_ok(writer, "/v1/crossings", country="EE", status=status, as_of=on)
+            assert listed["meta"]["total"] == n == len(listed["data"])
     after = {d: get_ok(writer, "/v1/borders/EE-RU", as_of=d)["crossing_counts"] for d in dates}
     assert after["2024-06-01"] == before["2024-06-01"]
     assert after["2025-06-02"]["closed"] == before["2025-06-02"]["closed"] + 1

@@ -69,11 +69,7 @@ def _not_revised_for(
     for border in rows:
         written = newest([c["published"] for c in cited[border.id] if c["published"]])
         after[border.id] = parse_partial(written)[1] if written else dt.date.min
-    found: dict[str, list[str]] = {}
-    for border_id, start, event_id in crossing_status_changes(session, list(after)):
-        if after[border_id] < start <= on:
-            found.setdefault(border_id, []).append(event_id)
-    return found
+    return crossing_status_changes(session, after, on)
 
 
 def unnamed_border_notes(

@@ -21,10 +21,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.prepared import prepared
 from app.kinds import Kind, Listed
-from app.models import StatusPeriod
+from app.models import Border, CrossingCountChange, StatusPeriod
 
 # The filters that pick the records listed on a date (`on_date`), beside those on their fields.
 DATE_FILTERS = ("as_of", "as_of_status")
+# A crossing's columns that are its border's too.
+BORDER_SIDES = ("country", "neighbour")
 
 
 @dataclass(frozen=True)
@@ -213,9 +215,34 @@ def _page_statement(kind: Kind, shape: tuple[str, ...], *, after: bool) -> Selec
     return query.order_by(key).limit(bindparam("limit", type_=Integer))
 
 
+def _dated_count_statement(kind: Kind, shape: tuple[str, ...]) -> Select[Any] | None:
+    """The number of crossings listed on :as_of (with :as_of_status), on the borders the
+    other filters pick: a sum over the days their counts change (`CrossingCountChange`),
+    where the filters are on a border's sides only; None otherwise."""
+    if kind.name != "crossing" or "as_of" not in shape:
+        return None
+    sides = {name: kind.filters[name] for name in shape if name not in DATE_FILTERS}
+    if any(spec.link is not None or spec.column not in BORDER_SIDES for spec in sides.values()):
+        return None
+    change = CrossingCountChange
+    conditions = [col(change.day) <= bindparam("as_of")]
+    if "as_of_status" in shape:
+        conditions.append(col(change.status) == bindparam("as_of_status"))
+    if sides:
+        borders = select(col(Border.id)).where(
+            *(col(getattr(Border, spec.column)) == bindparam(name) for name, spec in sides.items())
+        )
+        conditions.append(col(change.border_id).in_(borders))
+    return select(func.coalesce(func.sum(col(change.delta)), 0)).where(*conditions)
+
+
 @lru_cache(maxsize=256)
 def _count_statement(kind: Kind, shape: tuple[str, ...]) -> Select[Any]:
-    """The number of matches: a sum over the kind's tally where the filters allow one."""
+    """The number of matches: a sum over the kind's tally where the filters allow one, or on
+    a date over the days the counts change."""
+    dated = _dated_count_statement(kind, shape)
+    if dated is not None:
+        return dated
     tally = kind.tally
     columns = {name: tally.column_of(kind, name) for name in shape} if tally else {}
     if tally is not None and None not in columns.values():
@@ -313,13 +340,14 @@ def records_page(
     )
     if after is None and len(rows) < limit:
         return rows, len(rows)
+    total = total_of(session, list_filter=list_filter)
     if not excluding:
-        return rows, total_of(session, list_filter=list_filter)
-    model = list_filter.model
+        return rows, total
+    # Less those excluded that match: a count over a few ids, the total one off an index.
     where = [*_where(list_filter.kind, list_filter.shape, driving=None)]
     query = (
         select(func.count())
-        .select_from(model)
-        .where(*where, *_ids(list_filter.kind, excluding, None))
+        .select_from(list_filter.model)
+        .where(*where, *_ids(list_filter.kind, (), excluding))
     )
-    return rows, int(session.execute(query.params(**list_filter.values)).scalar_one())
+    return rows, total - int(session.execute(query.params(**list_filter.values)).scalar_one())

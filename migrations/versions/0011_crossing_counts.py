@@ -1,5 +1,6 @@
 """crossing count changes: the days on which the number of a border's crossings with each
-status changes, so that a border's counts on any date are read off an index
+status changes, so that a border's counts on any date are read off an index; and an index of
+the events that change other fields than a status
 
 Revision ID: 0011
 Revises: 0010
@@ -30,6 +31,14 @@ def upgrade() -> None:
         sa.Column("delta", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("border_id", "status", "day"),
     )
+    op.create_index(
+        "ix_event_field_changes",
+        "event",
+        ["subject_type", "subject_id"],
+        unique=False,
+        sqlite_where=sa.text("changes IS NOT NULL"),
+        postgresql_where=sa.text("changes IS NOT NULL"),
+    )
     # Derived from the status periods, by the code every later write keeps them with.
     from app.derived.counts import refresh_crossing_counts
 
@@ -39,4 +48,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_field_changes", table_name="event")
     op.drop_table("crossing_count_change")
