@@ -70,7 +70,7 @@ openapi: install
 ## under wrk (installed from Debian if missing), then the 1k/10k/100k scale runs (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL or BENCH_POSTGRES_URL is set); both write bench/results.md
 bench: install-dev wrk
-	$(BIN)/python bench/run.py; load=$$?; $(BIN)/python bench/scale.py; scale=$$?; \
+	$(BIN)/python bench/run.py; load=$$?; $(BIN)/python -m bench.scale; scale=$$?; \
 		exit $$((load || scale))
 
 ## make bench-load: only the load comparisons (bench/run.py, a few minutes)

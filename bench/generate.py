@@ -1180,14 +1180,14 @@ def check(crossings: int = 1000) -> None:
             articles: dict[str, str] = {
                 row[0]: row[1] for row in connection.execute(text("SELECT file, text FROM source"))
             }
-            rows = connection.execute(
+            cited = connection.execute(
                 text(
                     "SELECT s.source_file, s.char_start, s.char_end, s.text, c.quote,"
                     " c.quote_start, c.quote_end FROM citation c JOIN sentence s"
                     " ON s.source_file = c.source_file AND s.sentence_index = c.sentence_index"
                 )
             )
-            for file, start, end, sentence, quote, q_start, q_end in rows:
+            for file, start, end, sentence, quote, q_start, q_end in cited:
                 article = articles[file]
                 assert article[start:end] == sentence, (file, start, end)
                 assert start <= q_start < q_end <= end and article[q_start:q_end] == quote

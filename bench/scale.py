@@ -18,8 +18,8 @@ Then it puts the sizes side by side, writes the section between `<!-- scale -->`
 `<!-- /scale -->` in bench/results.md, prints it, and exits 1 if a target is missed. It stops the
 servers it started and drops the databases it made whatever happens.
 
-    .venv/bin/python bench/scale.py                      # 1k, 10k, 100k
-    .venv/bin/python bench/scale.py --sizes 1000,10000   # quicker
+    .venv/bin/python -m bench.scale                      # 1k, 10k, 100k
+    .venv/bin/python -m bench.scale --sizes 1000,10000   # quicker
 """
 
 import argparse
@@ -55,6 +55,8 @@ from app.db.engine import make_engine
 from app.kinds import CROSSING, RESTRICTION
 from app.models import Crossing, Restriction
 from app.queries import lists
+from bench import matrix
+from bench.matrix import Serving
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
@@ -193,6 +195,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     server_command: list[str] = field(default_factory=list)
     postgres_version: str | None = None
+    # Every endpoint on the seed's store and the largest (bench/matrix.py).
+    matrix: list[Serving] = field(default_factory=list)
     interrupted: bool = False
     finished: datetime | None = None
 
@@ -258,13 +262,15 @@ def postgres_server_url() -> str | None:
     return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_DATABASE_URL") or None
 
 
-def database_for(backend: str, size: int) -> Database:
+def database_for(backend: str, size: int, label: str | None = None) -> Database:
+    """The database of one size (`label` names it instead, as for the seed's store)."""
+    label = label or str(size)
     if backend == "sqlite":
-        path = OUT_DIR / f"scale_{size}.db"
+        path = OUT_DIR / f"scale_{label}.db"
         return Database(backend, size, f"sqlite:///{path}", path=path)
     admin = postgres_server_url()
     assert admin is not None
-    name = f"bs_scale_{size}"
+    name = f"bs_scale_{label}"
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     return Database(backend, size, url, admin_url=admin, name=name)
 
@@ -463,22 +469,9 @@ def time_sql(engine: Engine, item: ListQuery, repeat: int = 15) -> SqlTiming:
 
 
 def server_command(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:create_app",
-        "--factory",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    """The service as `make run` and the container start it, with its default settings."""
+    script = Path(sys.executable).parent / "borderstatus"
+    return [str(script), "serve", "--host", HOST, "--port", str(port)]
 
 
 def free_port() -> int:
@@ -499,7 +492,7 @@ class Server:
             for k, v in os.environ.items()
             if not k.startswith("UVICORN_") and k not in ("WEB_CONCURRENCY",)
         }
-        env.update({"DATABASE_URL": database_url, "RESPONSE_CACHE": "false"})
+        env.update({"DATABASE_URL": database_url, **matrix.server_environment()})
         self.log = (OUT_DIR / "scale-server.log").open("ab")
         self.process = subprocess.Popen(
             self.command,
@@ -556,7 +549,7 @@ ROUNDS = 5
 
 
 def measure_side_by_side(
-    servers: Sequence[tuple[Run, Server, str]], *, requests: int, warmup: int
+    servers: Sequence[tuple[Run, Server, str | None]], *, requests: int, warmup: int
 ) -> None:
     """Sequential GETs over one keep-alive connection per server, the sizes taking turns.
 
@@ -671,13 +664,19 @@ def serve_side_by_side(
         f"== {backend}: serving {', '.join(f'{r.size:,}' for _, r in ready)} side by side, "
         f"{args.requests} requests per URL ..."
     )
-    servers: list[tuple[Run, Server, str]] = []
+    servers: list[tuple[Run, Server, str | None]] = []
     try:
         for database, run in ready:
             server = Server(database.url)
             servers.append((run, server, database.name))
             if not report.server_command:
-                report.server_command = ["DATABASE_URL=…", "RESPONSE_CACHE=false", *server.command]
+                settings = [
+                    f"{k}=…" if k == "CURATOR_TOKENS" else f"{k}={v}"
+                    for k, v in matrix.server_environment().items()
+                ]
+                program, *flags = server.command
+                shown = [os.path.relpath(program, PROJECT_ROOT), *flags]
+                report.server_command = ["DATABASE_URL=…", *settings, *shown]
         for _run, server, _name in servers:
             server.wait_until_ready()
         measure_side_by_side(servers, requests=args.requests, warmup=args.warmup)
@@ -688,6 +687,9 @@ def serve_side_by_side(
                 f"   {backend} {run.size:,}: main list p50 {main.p50:.2f} ms, "
                 f"p95 {main.p95:.2f} ms; RSS {(run.rss_kb or 0) / 1024:.0f} MB"
             )
+        if args.matrix_requests:
+            top, top_server, _name = max(servers, key=lambda served: served[0].size)
+            measure_matrix(backend, top, top_server, args, report)
     except (Interrupted, KeyboardInterrupt):
         raise
     except Exception as exc:  # recorded on every size served
@@ -696,6 +698,44 @@ def serve_side_by_side(
     finally:
         for _run, server, _name in servers:
             server.stop()
+
+
+def measure_matrix(
+    backend: str, top: Run, server: Server, args: argparse.Namespace, report: Report
+) -> None:
+    """Every endpoint (bench/matrix.py) on a store seeded as `make run` seeds it and on the
+    largest one, side by side."""
+    progress(f"== {backend}: every endpoint, on the seed's store and on {top.size:,} ...")
+    database = database_for(backend, 0, "seed")
+    servings = [
+        Serving(backend, "seed", ""),
+        Serving(backend, _n(top.size), server.base_url),
+    ]
+    report.matrix += servings
+    seed: Server | None = None
+    try:
+        database.create()
+        matrix.seed_store(database.url, PROJECT_ROOT)
+        seed = Server(database.url)
+        seed.wait_until_ready()
+        servings[0].base_url = seed.base_url
+        matrix.measure(servings, requests=args.matrix_requests)
+        for found in matrix.verdicts(servings):
+            progress(f"   {backend} {found.store}: {found.detail}")
+    except (Interrupted, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # recorded; the other backend still runs
+        for serving in servings:
+            serving.errors.append(f"{type(exc).__name__}: {exc}")
+        with LOG_FILE.open("a", encoding="utf-8") as log:
+            log.write(traceback.format_exc())
+        progress(f"   {backend} matrix: failed: {exc}")
+    finally:
+        if seed is not None:
+            seed.stop()
+        if not args.keep:
+            with suppress(Exception):
+                database.remove()
 
 
 def _failed(result: Run, name: str, exc: Exception) -> None:
@@ -805,6 +845,9 @@ def verdicts(report: Report) -> list[Verdict]:
                 f"largest p50 ratio {ratios[worst]:.2f}× ({_label(worst)})",
             )
         )
+    for each in matrix.verdicts(report.matrix):
+        target = "seed-urls" if each.store == "seed" else "large-urls"
+        found.append(Verdict(target, each.backend, each.met, each.detail))
     return found
 
 
@@ -848,6 +891,8 @@ def render(report: Report) -> str:
             if limit
             else ""
         ),
+        "seed-urls": f"every endpoint cold, p50 ≤ {matrix.TARGET_SEED_MS:.0f} ms, seed's store",
+        "large-urls": f"every endpoint cold, p50 ≤ {matrix.TARGET_LARGE_MS:.0f} ms, {_n(largest)}",
     }
     lines += ["| target | backend | met | |", "|---|---|---|---|"]
     for v in found:
@@ -961,6 +1006,7 @@ def render(report: Report) -> str:
 
     # Memory
     lines += [
+        *matrix.render(report.matrix, BACKEND_NAMES),
         "### Memory of the serving process",
         "",
         "VmRSS of the uvicorn process after all its requests (peak, VmHWM, in brackets).",
@@ -1183,6 +1229,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per URL")
     parser.add_argument("--warmup", type=int, default=10, help="uncounted requests per URL")
+    parser.add_argument(
+        "--matrix-requests",
+        type=int,
+        default=50,
+        help="timed requests per URL of bench/matrix.py on the seed's store and the largest "
+        "(default 50; 0 leaves the matrix out)",
+    )
     parser.add_argument(
         "--backends",
         default=None,
