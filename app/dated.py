@@ -11,13 +11,22 @@ from typing import Any
 from sqlmodel import Session
 
 from app.dates import parse_partial
-from app.history import NO_EVIDENCE, StatusOnDate, period_before, status_on, steps_of, window
+from app.history import (
+    NO_EVIDENCE,
+    PERIOD_STATE,
+    StatusOnDate,
+    period_before,
+    status_on,
+    steps_of,
+    window,
+)
 from app.kinds import BY_MODEL, DATED
 from app.queries.events import status_changes
 from app.queries.provenance import published_dates
 
-# (valid_from, valid_until, status): the status from one date up to, not including, another.
-Period = tuple[dt.date, dt.date, str]
+# (valid_from, valid_until, *PERIOD_STATE): a status from one date up to, not including,
+# another.
+Period = tuple[Any, ...]
 
 
 @dataclass
@@ -173,12 +182,13 @@ def _turning_points(row: Any, histories: _Histories) -> set[dt.date]:
 
 
 def listed_periods(session: Session, rows: Sequence[Any]) -> dict[str, list[Period]]:
-    """Each record's listed status over all dates (`listed_status`), as spans in date order.
+    """Each record's listed status over all dates (`listed_status`), with what it rests on,
+    as spans in date order.
 
     A status on a date only changes at a date its history names (a window's first or last
     day, the period before a change, the record's own end date), so it is read at each of
     those and holds until the next: the spans answer exactly what `statuses_at` would for any
-    date.
+    date (the unknown status of a crossing the sources are silent on as `NO_EVIDENCE`).
     """
     if not rows:
         return {}
@@ -192,9 +202,11 @@ def listed_periods(session: Session, rows: Sequence[Any]) -> dict[str, list[Peri
             status = listed_status(row, state)
             if status is None:
                 continue
-            if spans and spans[-1][1] == begin and spans[-1][2] == status:
-                spans[-1] = (spans[-1][0], end, status)
+            said = state or NO_EVIDENCE
+            held = (status, *(getattr(said, name) for name in PERIOD_STATE[1:]))
+            if spans and spans[-1][1] == begin and spans[-1][2:] == held:
+                spans[-1] = (spans[-1][0], end, *held)
             else:
-                spans.append((begin, end, status))
+                spans.append((begin, end, *held))
         found[row.id] = spans
     return found

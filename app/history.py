@@ -15,7 +15,7 @@ The rule (docs/decisions.md, "What a status on a date rests on"):
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol
 
 from app.dates import parse_partial
@@ -48,6 +48,8 @@ class StatusOnDate:
 
 
 NO_EVIDENCE = StatusOnDate("unknown", basis="none")
+# What a status period (`app.models.StatusPeriod`) keeps beside its dates: these, in order.
+PERIOD_STATE = tuple(f.name for f in fields(StatusOnDate))
 
 
 @dataclass(frozen=True)

@@ -182,8 +182,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_subject", "subject_type", "subject_id"),
         Index("ix_event_date_id", "date_start", "id"),
         Index("ix_event_kind_date_id", "kind", "date_start", "id"),
-        # The few events that change other fields than a status (`changes`).
-        Index(
+        Index(  # the few events that change other fields than a status
             "ix_event_field_changes",
             "subject_type",
             "subject_id",
@@ -203,10 +202,8 @@ class Event(SQLModel, table=True):
     subject_id: str | None = Field(default=None, max_length=64)
     status_before: str | None = Field(default=None, max_length=24)
     status_after: str | None = Field(default=None, max_length=24)
-    # The subject's other fields the change set, as a JSON object of
-    # `{"<field>": {"before": ..., "after": ...}}`; null where it changed only the status (or
-    # has no subject). The citations the subject had before, where the change replaced them,
-    # are citations of record type "superseded" under the event's id.
+    # The other fields it set, `{"<field>": {"before": ..., "after": ...}}` (null: none). The
+    # citations it replaced are of record type "superseded" under the event's id.
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
@@ -238,10 +235,7 @@ class CrossingTally(SQLModel, table=True):
 
 
 class RestrictionTally(SQLModel, table=True):
-    """Restrictions per country, kind and status (country '' counts every restriction once).
-
-    Derived like `CrossingTally`.
-    """
+    """Restrictions per country, kind and status ('' counts each once), as `CrossingTally`."""
 
     __tablename__ = "restriction_tally"
 
@@ -252,13 +246,14 @@ class RestrictionTally(SQLModel, table=True):
 
 
 class StatusPeriod(SQLModel, table=True):
-    """A span of dates, `valid_from` up to but not including `valid_until`, over which a crossing
-    or restriction is listed with one status when a list asks `as_of` a date in it.
+    """A span of dates, `valid_from` up to but not including `valid_until`, over which a record
+    is listed with one status, and that status's start, basis, event and newest report (what
+    `app.dated.statuses_at` gives for any date in it).
 
     Derived from the record's dated events by `app.derived.periods.refresh_periods`, in every
-    write's transaction, so that `as_of` with a status filter reads an index instead of each
-    matching record's history. A crossing has periods for all dates (`unknown` where the sources
-    say nothing); a restriction none for the dates before it existed, when it is not listed.
+    write's transaction, so that a list `as_of` a date reads an index instead of each record's
+    history. A crossing has periods for all dates (`unknown` where the sources say nothing); a
+    measure none for the dates before it existed, when it is not listed.
     """
 
     __tablename__ = "status_period"
@@ -278,12 +273,17 @@ class StatusPeriod(SQLModel, table=True):
     valid_from: dt.date = Field(primary_key=True)
     valid_until: dt.date
     status: str = Field(max_length=24)
+    since: str | None = Field(default=None, max_length=10)
+    since_inferred: bool = False
+    since_note: str | None = None
+    basis: str = Field(default="reported", max_length=16)
+    event: str | None = Field(default=None, max_length=64)
+    last_reported: str | None = Field(default=None, max_length=10)
 
 
 class CrossingCountChange(SQLModel, table=True):
-    """How many more of a border's crossings have a status from a day on: +n where n of their
-    status periods begin, -n where n end; the sum up to a date is the count then. Derived by
-    `app.derived.counts` in every write's transaction, for the borders it touched."""
+    """How many more of a border's crossings have a status from a day on (+n where n status
+    periods begin, -n where n end), kept by `app.derived.counts` in every write."""
 
     __tablename__ = "crossing_count_change"
 

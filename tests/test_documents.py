@@ -2,6 +2,7 @@
 list totals; and a write rebuilds only what it touched."""
 
 import datetime as dt
+import json
 import threading
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.db.session import write_session
 from app.derived.refresh import Changes, Refreshed, refresh_derived
 from app.derived.tallies import refresh_tallies
 from app.history import period_before
+from app.kinds import CROSSING, RESTRICTION
 from app.models import (
     Crossing,
     CrossingTally,
@@ -31,6 +33,7 @@ from app.models import (
     Source,
 )
 from app.payloads import CrossingPatch
+from app.presenters.records import present, render
 from app.schemas import CrossingStatus, RestrictionStatus
 from app.seed.sync import seed
 from tests.conftest import SEED_DIR
@@ -287,8 +290,11 @@ def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date
     """The lists filter by the stored status periods; each record's history, read on the date
     itself, is what they must agree with."""
 
+    served: dict[str, list[dict[str, Any]]] = {}
+
     def listed(path: str, **params: str) -> list[str]:
         body = uncached_client.get(path, params={**params, "limit": "500"}).json()
+        served[path] = body["data"]
         found = [record["id"] for record in body["data"]]
         assert body["meta"]["total"] == len(found)
         # A page that doesn't hold them all counts them.
@@ -312,6 +318,13 @@ def test_as_of_lists_give_each_record_the_status_its_history_gives_on_every_date
                 found = dated.statuses_at(session, rows, as_of=date)
                 expected = {r.id: dated.listed_status(r, found[r.id]) for r in rows}
                 assert listed(path, as_of=on) == [i for i, s in expected.items() if s], (path, on)
+                # Each record whole, as its history presents it on the date.
+                kind = CROSSING if path == "/v1/crossings" else RESTRICTION
+                shown = [r for r in rows if expected[r.id]]
+                then = [
+                    json.loads(render(out)) for out in present(session, kind, shown, as_of=date)
+                ]
+                assert served[path] == then, (path, on)
                 for status in statuses:
                     want = [i for i, s in expected.items() if s == status]
                     assert listed(path, as_of=on, status=status) == want, (path, on, status)

@@ -10,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.dated import listed_periods
+from app.history import PERIOD_STATE
 from app.kinds import KINDS, ids_by_type
 from app.models import StatusPeriod
 from app.queries.records import batches, records
@@ -61,7 +62,10 @@ def _sync_periods(
     if compare:
         for record_id, *span in session.execute(
             sa_select(
-                period.c.record_id, period.c.valid_from, period.c.valid_until, period.c.status
+                period.c.record_id,
+                period.c.valid_from,
+                period.c.valid_until,
+                *(period.c[name] for name in PERIOD_STATE),
             )
             .where(
                 period.c.record_type == record_type,
@@ -86,10 +90,10 @@ def _sync_periods(
             "record_id": record_id,
             "valid_from": begin,
             "valid_until": end,
-            "status": status,
+            **dict(zip(PERIOD_STATE, state, strict=True)),
         }
         for record_id in stale
-        for begin, end, status in wanted.get(record_id, [])
+        for begin, end, *state in wanted.get(record_id, [])
     ]
     if new:
         session.execute(insert(period), new)

@@ -6,6 +6,7 @@ detail's bytes, so the ETag a PATCH returns is the one a GET gives.
 """
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
@@ -21,7 +22,7 @@ from app.presenters.evidence import facts_about, fields_of, history_of
 from app.queries.events import changed_since, fields_changes
 from app.queries.lists import ListFilter, documents_after, records_after, records_page
 from app.queries.provenance import load_provenance
-from app.queries.records import load_lists, records
+from app.queries.records import load_lists, records, stored_statuses
 
 
 def present(
@@ -72,6 +73,36 @@ def present(
     return result
 
 
+def present_on_date(
+    session: Session, kind: Kind, rows: Sequence[Any], on: dt.date
+) -> list[BaseModel]:
+    """`present(as_of=on)`, read where it can be off what is stored: a record none of whose
+    changes holds only after `on` is its stored document with its status then, as its status
+    periods keep it; the others are presented from their history."""
+    ids = [row.id for row in rows]
+    statuses: dict[str, StatusOnDate | None] = {**stored_statuses(session, kind, ids, on)}
+    later = fields_changes(session, subject_type=kind.name, subject_ids=ids)
+    plain = {
+        row.id
+        for row in rows
+        if row.doc is not None
+        and kind.status is not None
+        and not any(change.holds_from > on for change in later.get(row.id, []))
+    }
+    found = {
+        record_id(out): out
+        for out in present(
+            session, kind, [row for row in rows if row.id not in plain], as_of=on, statuses=statuses
+        )
+    }
+    for row in rows:
+        if row.id in plain and kind.status is not None:
+            values = json.loads(row.doc) | kind.status.fields(state_of(row, statuses))
+            values["stale"] = FRESHNESS.stale(values["last_reported"], on)
+            found[row.id] = kind.out.model_validate(values)
+    return [found[row.id] for row in rows]
+
+
 record_id: Callable[[BaseModel], str] = attrgetter("id")
 """The id of a presented record, whatever its kind."""
 
@@ -91,7 +122,7 @@ def listed_on_date(
     rows, total = records_page(
         session, list_filter=list_filter, after=after, limit=limit, excluding=changed
     )
-    outs = present(session, kind, rows, as_of=date)
+    outs = present_on_date(session, kind, rows, date)
     if changed:
         then = [
             out

@@ -1,5 +1,6 @@
 """A kind's records by id, and the values each lists from its link tables."""
 
+import datetime as dt
 import difflib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -7,7 +8,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.history import PERIOD_STATE, StatusOnDate
 from app.kinds import Kind, Listed
+from app.models import StatusPeriod
 
 
 def record(session: Session, kind: Kind, record_id: str) -> Any | None:
@@ -65,3 +68,21 @@ def batches(session: Session, kind: Kind, size: int = 1000) -> Iterator[list[Any
     ):
         yield rows
         after = rows[-1].id
+
+
+def stored_statuses(
+    session: Session, kind: Kind, ids: Sequence[str], on: dt.date
+) -> dict[str, StatusOnDate]:
+    """Each record's status on `on` as its status periods keep it (what
+    `app.dated.statuses_at` gives, read off their index); none for a record not listed then."""
+    if not ids:
+        return {}
+    period = StatusPeriod
+    query = select(col(period.record_id), *(col(getattr(period, name)) for name in PERIOD_STATE))
+    query = query.where(
+        col(period.record_type) == kind.name,
+        col(period.record_id).in_(ids),
+        col(period.valid_from) <= on,
+        col(period.valid_until) > on,
+    )
+    return {record_id: StatusOnDate(*state) for record_id, *state in session.execute(query)}

@@ -1,6 +1,7 @@
-"""crossing count changes: the days on which the number of a border's crossings with each
-status changes, so that a border's counts on any date are read off an index; and an index of
-the events that change other fields than a status
+"""status periods keep the whole status on their dates (its start, basis, event and newest
+report), so a list on a date reads it off an index; crossing count changes, the days on which
+the number of a border's crossings with each status changes, so a border's counts on any date
+are read off an index; and an index of the events that change other fields than a status
 
 Revision ID: 0011
 Revises: 0010
@@ -39,10 +40,27 @@ def upgrade() -> None:
         sqlite_where=sa.text("changes IS NOT NULL"),
         postgresql_where=sa.text("changes IS NOT NULL"),
     )
-    # Derived from the status periods, by the code every later write keeps them with.
+    with op.batch_alter_table("status_period") as table:
+        table.add_column(sa.Column("since", String(length=10), nullable=True))
+        table.add_column(
+            sa.Column("since_inferred", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        table.add_column(sa.Column("since_note", String(), nullable=True))
+        table.add_column(
+            sa.Column("basis", String(length=16), nullable=False, server_default="reported")
+        )
+        table.add_column(sa.Column("event", String(length=64), nullable=True))
+        table.add_column(sa.Column("last_reported", String(length=10), nullable=True))
+    with op.batch_alter_table("status_period") as table:
+        table.alter_column("since_inferred", server_default=None)
+        table.alter_column("basis", server_default=None)
+    # Derived data, made again by the code every later write keeps it with.
     from app.derived.counts import refresh_crossing_counts
+    from app.derived.periods import refresh_periods
 
+    op.execute("DELETE FROM status_period")
     session = Session(bind=op.get_bind())
+    refresh_periods(session)
     refresh_crossing_counts(session)
     session.flush()
 
@@ -50,3 +68,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_event_field_changes", table_name="event")
     op.drop_table("crossing_count_change")
+    with op.batch_alter_table("status_period") as table:
+        for column in ("last_reported", "event", "basis", "since_note", "since_inferred", "since"):
+            table.drop_column(column)
