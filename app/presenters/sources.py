@@ -17,7 +17,10 @@ from app.schemas import (
 
 
 def source_out(source: Source, sentence_count: int) -> SourceOut:
-    return SourceOut(**source.model_dump(exclude={"text"}), sentence_count=sentence_count)
+    values = {
+        name: getattr(source, name) for name in SourceOut.model_fields if name != "sentence_count"
+    }
+    return SourceOut(**values, sentence_count=sentence_count)
 
 
 def source_detail(session: Session, source: Source) -> SourceDetail:

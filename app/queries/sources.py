@@ -2,6 +2,7 @@
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -20,6 +21,8 @@ def sources(session: Session) -> list[tuple[Source, int]]:
         select(Source, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.source_file == Source.file)
         .order_by(col(Source.file))
+        # A list of articles leaves out their texts, which a store of many holds megabytes of.
+        .options(defer(Source.text))  # type: ignore[arg-type]
     )
     return [(source, int(n)) for source, n in rows]
 

@@ -10,10 +10,10 @@ from app.db.session import SessionDep
 from app.kinds import CROSSING
 from app.presenters import borders as border_answers
 from app.presenters.evidence import history_of
-from app.presenters.records import listed_on_date, present
+from app.presenters.records import listed_on_date, served_now
 from app.problems import not_found, problem_responses
 from app.queries import borders as border_queries
-from app.queries.lists import record_filter, records_after
+from app.queries.lists import record_filter
 from app.routes.formats import LIST_RESPONSES, page_answer
 from app.routes.params import AsOfQuery, CountryFilter, FormatParam, as_of_param
 from app.schemas import EMBEDDED_LIMIT, BorderDetail, BorderOut, EmbeddedList, Page
@@ -64,11 +64,8 @@ def get_border(
     (out,) = border_answers.borders(session, [border], on)
     crossings = record_filter(CROSSING, country=border.country, neighbour=border.neighbour)
     if on is None:
-        crossings_then = present(
-            session,
-            CROSSING,
-            records_after(session, list_filter=crossings, after=None, limit=EMBEDDED_LIMIT),
-        )
+        # As lists answer today: from the stored documents.
+        crossings_then = served_now(session, crossings, EMBEDDED_LIMIT)
     else:
         crossings_then, _ = listed_on_date(
             session, crossings, date=on, after=None, limit=EMBEDDED_LIMIT
