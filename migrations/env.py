@@ -14,10 +14,12 @@ target_metadata = SQLModel.metadata
 
 # Full-text search objects are made per dialect by the migrations and have no model.
 FTS_NAMES = ("search_fts", "ix_search_document_fts")
+# Trigram indexes, made on PostgreSQL by the migrations (an expression index has no model).
+TRIGRAM_SUFFIX = "_trgm"
 
 
 def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
-    return not (name or "").startswith(FTS_NAMES)
+    return not (name or "").startswith(FTS_NAMES) and not (name or "").endswith(TRIGRAM_SUFFIX)
 
 
 def run_migrations_offline() -> None:

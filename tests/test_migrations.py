@@ -17,10 +17,12 @@ from app.db.migrations import alembic_config, migrate
 MODEL_TABLES = set(SQLModel.metadata.tables)
 # As in migrations/env.py: full-text search objects are made per dialect and have no model.
 FTS_NAMES = ("search_fts", "ix_search_document_fts")
+# Trigram indexes, made on PostgreSQL by the migrations (an expression index has no model).
+TRIGRAM_SUFFIX = "_trgm"
 
 
 def include_name(name: str | None, _type: str, _parents: dict[str, Any]) -> bool:
-    return not (name or "").startswith(FTS_NAMES)
+    return not (name or "").startswith(FTS_NAMES) and not (name or "").endswith(TRIGRAM_SUFFIX)
 
 
 def schema_diff(engine: Engine) -> list[Any]:

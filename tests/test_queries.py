@@ -5,13 +5,16 @@ On PostgreSQL, sequential scans are disabled for the EXPLAIN, so the test asks w
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, event
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.kinds import CROSSING, FORTIFICATION, RESTRICTION
+from app.queries import borders as border_queries
 from app.queries import events as event_queries
 from app.queries import lists
 
@@ -149,3 +152,113 @@ def test_every_list_reads_its_page_in_id_order_from_the_index(
     for name, list_filter in LIST_QUERIES.items():
         query = lists.documents_query(list_filter, after=True)
         assert "TEMP B-TREE" not in plan(seeded_engine, bound(query, list_filter)), name
+
+
+# --- reads on a date, and the borders' counts ------------------------------------------------
+
+ON = dt.date(2024, 6, 1)
+DATED_TOTALS: dict[str, lists.ListFilter] = {
+    "crossings?as_of": lists.on_date(lists.record_filter(CROSSING), ON),
+    "crossings?as_of&status=closed": lists.on_date(lists.record_filter(CROSSING), ON, "closed"),
+    "crossings?country=LV&as_of&status=open": lists.on_date(
+        lists.record_filter(CROSSING, country="LV"), ON, "open"
+    ),
+    "crossings?neighbour=BY&as_of": lists.on_date(
+        lists.record_filter(CROSSING, neighbour="BY"), ON
+    ),
+}
+
+
+def executed_plans(engine: Engine, work: Callable[[Session], object]) -> list[str]:
+    """The plan of every statement `work` runs, as the driver ran it."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with Session(engine) as session:
+            work(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    sqlite = engine.dialect.name == "sqlite"
+    found = []
+    with engine.connect() as conn:
+        if not sqlite:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+            found.append("\n".join(str(row[-1] if sqlite else row[0]) for row in rows))
+    return found
+
+
+@pytest.mark.parametrize("name", DATED_TOTALS)
+def test_crossing_totals_on_a_date_read_only_the_count_changes(
+    seeded_engine: Engine, name: str
+) -> None:
+    """However many crossings there are: the days their counts change, per border."""
+    list_filter = DATED_TOTALS[name]
+    found = plan(seeded_engine, lists.count_query(list_filter).params(**list_filter.values))
+    assert "crossing_count_change" in found, found
+    assert not re.search(r"\b(crossing|status_period)\b(?!_)", found), found
+
+
+def test_a_borders_counts_on_a_date_read_its_count_changes_off_their_key(
+    seeded_engine: Engine,
+) -> None:
+    (found,) = executed_plans(
+        seeded_engine, lambda s: border_queries.crossing_counts_on(s, ["LV-RU", "EE-RU"], ON)
+    )
+    assert "crossing_count_change" in found, found
+    assert_no_scan(seeded_engine, found)
+
+
+def test_a_borders_unrevised_changes_are_read_off_the_event_dates(seeded_engine: Engine) -> None:
+    after = {"LV-RU": dt.date(2025, 1, 1), "EE-RU": dt.date(2024, 6, 1)}
+    (found,) = executed_plans(
+        seeded_engine,
+        lambda s: border_queries.crossing_status_changes(s, after, dt.date(2026, 1, 1)),
+    )
+    assert_no_scan(seeded_engine, found)
+    if seeded_engine.dialect.name == "sqlite":
+        assert "ix_event_date_id" in found, found
+
+
+def test_the_records_whose_fields_changed_are_found_off_an_index(seeded_engine: Engine) -> None:
+    """An as_of list asks which records changed fields since the date, whatever the store."""
+    (found,) = executed_plans(
+        seeded_engine,
+        lambda s: event_queries.changed_since(s, subject_type="crossing", date=ON),
+    )
+    assert_no_scan(seeded_engine, found)
+    if seeded_engine.dialect.name == "sqlite":
+        assert "ix_event_field_changes" in found, found
+        assert "ix_event_subject" not in found, found
+
+
+@pytest.mark.parametrize(
+    "list_filter",
+    [
+        lists.record_filter(CROSSING, q_key="narv"),
+        lists.record_filter(RESTRICTION, q="visa"),
+        lists.record_filter(FORTIFICATION, q="fence"),
+    ],
+    ids=["crossings?q", "restrictions?q", "fortifications?q"],
+)
+def test_a_q_filter_reads_a_trigram_index_on_postgresql(
+    seeded_engine: Engine, list_filter: lists.ListFilter
+) -> None:
+    if seeded_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite scans for a substring (docs/performance.md)")
+    found = plan(seeded_engine, lists.count_query(list_filter).params(**list_filter.values))
+    assert "_trgm" in found, found
+
+
+def assert_no_scan(engine: Engine, found: str) -> None:
+    """No table is read whole (a subquery's own rows may be)."""
+    if engine.dialect.name == "sqlite":
+        assert not [line for line in found.splitlines() if re.match(r"SCAN (?!anon_)", line)], found
+    else:
+        assert "Seq Scan" not in found, found
