@@ -52,9 +52,11 @@ from app.schemas import (
 )
 from app.search_schemas import SearchHit
 
-# Records per batch: one query (and a few for their citations) per batch. A batch of stored
-# documents is about half a megabyte, and what an export holds at once stays under 2 MB.
+# Records per batch: one query (and a few for their citations) each. A batch of documents is
+# about half a megabyte; what an export holds stays under 2 MB. The first is smaller: the first
+# bytes go out sooner.
 BATCH = 250
+FIRST_BATCH = 25
 
 K = TypeVar("K")
 Batches = Iterator[list[str]]
@@ -80,20 +82,20 @@ class Chunk:
 
 
 def in_batches(
-    engine: Engine, fetch: Callable[[Session, K | None], tuple[list[str], K | None]]
+    engine: Engine, fetch: Callable[[Session, K | None, int], tuple[list[str], K | None]]
 ) -> Batches:
-    """The batches `fetch(session, after)` gives, each in a session of its own.
-
-    `fetch` returns a batch and the key to read the next one after, or None after the last.
-    An empty batch (all filtered out) is skipped, and reading goes on.
-    """
+    """The batches `fetch(session, after, limit)` gives, each in a session of its own, of up
+    to `FIRST_BATCH` records first and `BATCH` after: each batch and the key to read the next
+    after (None after the last). An empty batch (all filtered out) is skipped."""
     after: K | None = None
+    limit = FIRST_BATCH
     while True:
         session = Session(engine)
         try:
-            batch, after = fetch(session, after)
+            batch, after = fetch(session, after, limit)
         finally:
             close_quietly(session)
+        limit = BATCH
         if batch:
             yield batch
         if after is None:
@@ -110,14 +112,14 @@ def rendered(outs: Iterable[BaseModel]) -> list[str]:
 def documents(engine: Engine, list_filter: ListFilter) -> Batches:
     """The stored documents of a list's crossings, restrictions or fortifications."""
 
-    def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = documents_after(session, list_filter, after=after or "", limit=BATCH)
+    def fetch(session: Session, after: str | None, limit: int) -> tuple[list[str], str | None]:
+        rows = documents_after(session, list_filter, after=after or "", limit=limit)
         docs = [doc for _id, doc in rows if doc is not None]
         if len(docs) < len(rows):
             docs = documents_of(session, list_filter.kind, rows)
         on = today()
         docs = [FRESHNESS.restamp(doc, on) for doc in docs]
-        return docs, rows[-1][0] if len(rows) == BATCH else None
+        return docs, rows[-1][0] if len(rows) == limit else None
 
     return in_batches(engine, fetch)
 
@@ -126,9 +128,9 @@ def as_of(engine: Engine, list_filter: ListFilter, *, date: dt.date) -> Batches:
     """A list's records as they stood on `date` (`list_filter` says which are listed then),
     each with its status then, from its history."""
 
-    def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        outs, _ = listed_on_date(session, list_filter, date=date, after=after, limit=BATCH)
-        return rendered(outs), record_id(outs[-1]) if len(outs) == BATCH else None
+    def fetch(session: Session, after: str | None, limit: int) -> tuple[list[str], str | None]:
+        outs, _ = listed_on_date(session, list_filter, date=date, after=after, limit=limit)
+        return rendered(outs), record_id(outs[-1]) if len(outs) == limit else None
 
     return in_batches(engine, fetch)
 
@@ -137,10 +139,10 @@ def events(engine: Engine, timeline: Timeline) -> Batches:
     """The timeline's events, oldest first, with their provenance."""
 
     def fetch(
-        session: Session, after: tuple[dt.date, str] | None
+        session: Session, after: tuple[dt.date, str] | None, limit: int
     ) -> tuple[list[str], tuple[dt.date, str] | None]:
-        rows = events_after(session, timeline, after=after, limit=BATCH)
-        last = (rows[-1].date_start, rows[-1].id) if len(rows) == BATCH else None
+        rows = events_after(session, timeline, after=after, limit=limit)
+        last = (rows[-1].date_start, rows[-1].id) if len(rows) == limit else None
         return rendered(present_events(session, rows)), last
 
     return in_batches(engine, fetch)
@@ -149,9 +151,9 @@ def events(engine: Engine, timeline: Timeline) -> Batches:
 def facts(engine: Engine, *, disputed_only: bool = False) -> Batches:
     """Facts (or the disputed ones), each claim with its provenance."""
 
-    def fetch(session: Session, after: str | None) -> tuple[list[str], str | None]:
-        rows = facts_after(session, disputed_only=disputed_only, after=after, limit=BATCH)
-        last = rows[-1].id if len(rows) == BATCH else None
+    def fetch(session: Session, after: str | None, limit: int) -> tuple[list[str], str | None]:
+        rows = facts_after(session, disputed_only=disputed_only, after=after, limit=limit)
+        last = rows[-1].id if len(rows) == limit else None
         return rendered(present_facts(session, rows)), last
 
     return in_batches(engine, fetch)
@@ -161,7 +163,7 @@ def whole(engine: Engine, read: Callable[[Session], Sequence[BaseModel]]) -> Bat
     """A list small enough to be one batch whatever the store holds (countries, borders,
     sources: a row per country, border or article)."""
 
-    def fetch(session: Session, _after: None) -> tuple[list[str], None]:
+    def fetch(session: Session, _after: None, _limit: int) -> tuple[list[str], None]:
         return rendered(read(session)), None
 
     return in_batches(engine, fetch)

@@ -12,14 +12,16 @@ from app.models import (
 
 
 def sources(session: Session) -> list[tuple[Source, int]]:
-    counts = (
-        select(Sentence.source_file, func.count().label("n"))
-        .group_by(Sentence.source_file)
-        .subquery()
+    """Every article, in file order, with how many sentences it has: its sentences are
+    numbered from 0 on (`app.articles.split_sentences`), so that is one past the highest number,
+    read off the sentences' key for each article, not a count of them all."""
+    sentences = (
+        select(func.coalesce(func.max(Sentence.sentence_index) + 1, 0))
+        .where(Sentence.source_file == Source.file)
+        .scalar_subquery()
     )
     rows = session.exec(
-        select(Source, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.source_file == Source.file)
+        select(Source, sentences)
         .order_by(col(Source.file))
         # A list of articles leaves out their texts, which a store of many holds megabytes of.
         .options(defer(Source.text))  # type: ignore[arg-type]

@@ -46,15 +46,11 @@ def _all_entries(
 ) -> exports.Batches:
     """Every entry, newest first, a batch at a time."""
 
-    def fetch(session: Session, before: int | None) -> tuple[list[str], int | None]:
+    def fetch(session: Session, before: int | None, limit: int) -> tuple[list[str], int | None]:
         rows = audit_before(
-            session,
-            record_type=record_type,
-            record_id=record_id,
-            before=before,
-            limit=exports.BATCH,
+            session, record_type=record_type, record_id=record_id, before=before, limit=limit
         )
-        last = rows[-1].id if len(rows) == exports.BATCH else None
+        last = rows[-1].id if len(rows) == limit else None
         return exports.rendered(_entry(e) for e in rows), last
 
     return exports.in_batches(engine, fetch)

@@ -80,11 +80,11 @@ def _hit(row: Any) -> SearchHit:
 def _all_hits(engine: Engine, terms: list[str]) -> exports.Batches:
     """Every hit, best first, a batch at a time."""
 
-    def fetch(session: Session, offset: int | None) -> tuple[list[str], int | None]:
+    def fetch(session: Session, offset: int | None, limit: int) -> tuple[list[str], int | None]:
         start = offset or 0
-        rows = search_queries.search_hits(session, terms=terms, limit=exports.BATCH, offset=start)
+        rows = search_queries.search_hits(session, terms=terms, limit=limit, offset=start)
         batch = exports.rendered(_hit(row) for row in rows)
-        return batch, start + len(rows) if len(rows) == exports.BATCH else None
+        return batch, start + len(rows) if len(rows) == limit else None
 
     return exports.in_batches(engine, fetch)
 

@@ -20,6 +20,9 @@ def test_every_article_is_listed_with_its_metadata(client: TestClient) -> None:
         assert source["title"]
         assert source["sentence_count"] > 0
         assert "text" not in source
+        # As many as the article itself serves.
+        article = get_ok(client, f"/v1/sources/{source['file']}")
+        assert source["sentence_count"] == len(article["sentences"])
     by_file = {s["file"]: s for s in body["data"]}
     assert by_file["002_6d3e1f3cc5a138b6.txt"]["publisher"] == "High North News"
     assert by_file["001_2d175952eb0183b5.txt"]["published"] == "2026-01"
