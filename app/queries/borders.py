@@ -3,8 +3,10 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, or_, union_all
+from sqlalchemy import Select, bindparam, func, or_, union_all
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -65,6 +67,32 @@ def crossing_counts(session: Session, *, border_ids: Sequence[str]) -> dict[str,
     return result
 
 
+@lru_cache(maxsize=16)
+def _status_changes_statement(borders: int) -> Select[Any]:
+    """The statement of `crossing_status_changes` for this many borders, built once: border
+    `n` and the day after which its changes count are bound as `border_<n>` and `after_<n>`."""
+    parts = [
+        select(col(Crossing.border_id), col(Event.date_start), col(Event.id))
+        .join(Crossing, col(Crossing.id) == col(Event.subject_id))
+        .where(
+            col(Event.date_start) > bindparam(f"after_{n}"),
+            col(Event.date_start) <= bindparam("until"),
+            # As an expression, so that SQLite, which keeps no statistics, reads the date
+            # index rather than every crossing event through the subject index.
+            col(Event.subject_type).concat("") == "crossing",
+            col(Crossing.border_id) == bindparam(f"border_{n}"),
+            col(Event.status_after).is_not(None),
+            or_(
+                col(Event.status_before).is_(None),
+                col(Event.status_before) != col(Event.status_after),
+            ),
+        )
+        for n in range(borders)
+    ]
+    changes = union_all(*parts).subquery()
+    return select(changes.c.border_id, changes.c.id).order_by(changes.c.date_start, changes.c.id)
+
+
 def crossing_status_changes(
     session: Session, after: Mapping[str, dt.date], until: dt.date
 ) -> dict[str, list[str]]:
@@ -72,31 +100,14 @@ def crossing_status_changes(
     `after[border id]` up to `until`, in date order, by border: one statement, a part per
     border read off the events' date index, so the cost is that of the changes in the
     ranges, however many crossings the borders have."""
-    parts = [
-        select(col(Crossing.border_id), col(Event.date_start), col(Event.id))
-        .join(Crossing, col(Crossing.id) == col(Event.subject_id))
-        .where(
-            col(Event.date_start) > start,
-            col(Event.date_start) <= until,
-            # As an expression, so that SQLite, which keeps no statistics, reads the date
-            # index rather than every crossing event through the subject index.
-            col(Event.subject_type).concat("") == "crossing",
-            col(Crossing.border_id) == border_id,
-            col(Event.status_after).is_not(None),
-            or_(
-                col(Event.status_before).is_(None),
-                col(Event.status_before) != col(Event.status_after),
-            ),
-        )
-        for border_id, start in after.items()
-        if start < until
-    ]
+    ranges = [(border_id, start) for border_id, start in after.items() if start < until]
     found: dict[str, list[str]] = defaultdict(list)
-    if not parts:
+    if not ranges:
         return found
-    changes = union_all(*parts).subquery()
-    query = select(changes.c.border_id, changes.c.id).order_by(changes.c.date_start, changes.c.id)
-    for border_id, event_id in session.execute(query):
+    values: dict[str, Any] = {"until": until}
+    for n, (border_id, start) in enumerate(ranges):
+        values |= {f"border_{n}": border_id, f"after_{n}": start}
+    for border_id, event_id in session.execute(_status_changes_statement(len(ranges)), values):
         found[border_id].append(event_id)
     return found
 
