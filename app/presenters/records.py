@@ -89,11 +89,10 @@ def present_on_date(
         and kind.status is not None
         and not any(change.holds_from > on for change in later.get(row.id, []))
     }
+    others = [row for row in rows if row.id not in plain]
     found = {
         record_id(out): out
-        for out in present(
-            session, kind, [row for row in rows if row.id not in plain], as_of=on, statuses=statuses
-        )
+        for out in (present(session, kind, others, as_of=on, statuses=statuses) if others else [])
     }
     for row in rows:
         if row.id in plain and kind.status is not None:

@@ -4,10 +4,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -15,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -47,21 +50,26 @@ def subject_events(
     return result
 
 
+# The subjects a statement of `_cited_events` reads the events of, bound when it runs.
+SUBJECTS: BindParameter[Any] = bindparam("subjects", expanding=True)
+
+
 def _cited_events(
     subject_type: str,
-    subject_ids: Sequence[str] | None,
+    of_subjects: bool,
     columns: Sequence[Any],
     where: Any,
     *,
     by_id: bool = False,
 ) -> Any:
-    """The subjects' events (every subject of the type's, when `subject_ids` is None) that
-    `where` picks, each once per article citing it: their subject, id and date, `columns`,
-    and the article's publication date; oldest first. With `by_id`, `where` picks a few
-    events by id, and their type is tested on those rather than read off the subject index
-    (which SQLite, keeping no statistics, would otherwise scan whole)."""
+    """The subjects' events (`SUBJECTS`; every subject of the type's, without `of_subjects`)
+    that `where` picks, each once per article citing it: their subject, id and date,
+    `columns`, and the article's publication date; oldest first. With `by_id`, `where` picks a
+    few events by id, and their type is tested on those rather than read off the subject
+    index (which SQLite, keeping no statistics, would otherwise scan whole). The callers
+    build each statement once (a list on a date runs several)."""
     cited = and_(col(Citation.record_type) == "event", col(Citation.record_id) == col(Event.id))
-    subjects = [] if subject_ids is None else [col(Event.subject_id).in_(subject_ids)]
+    subjects = [col(Event.subject_id).in_(SUBJECTS)] if of_subjects else []
     of_type = col(Event.subject_type).concat("") if by_id else col(Event.subject_type)
     return (
         sa_select(
@@ -91,15 +99,7 @@ def status_changes(
     found = StatusChanges(defaultdict(list), defaultdict(list))
     if not subject_ids:
         return found
-    columns = (
-        col(Event.date_start),
-        col(Event.date_inferred),
-        col(Event.date_note),
-        col(Event.status_before),
-        col(Event.status_after),
-    )
-    where = col(Event.status_after).is_not(None)
-    rows = session.execute(_cited_events(subject_type, subject_ids, columns, where))
+    rows = session.execute(_status_changes(subject_type), {"subjects": list(subject_ids)})
     for row in rows:
         changes = found.changes[row.subject_id]
         if not changes or changes[-1].id != row.id:
@@ -108,6 +108,38 @@ def status_changes(
         if row.published is not None and row.published not in published:
             published.append(row.published)
     return found
+
+
+@lru_cache(maxsize=16)
+def _status_changes(subject_type: str) -> Any:
+    columns = (
+        col(Event.date_start),
+        col(Event.date_inferred),
+        col(Event.date_note),
+        col(Event.status_before),
+        col(Event.status_after),
+    )
+    return _cited_events(subject_type, True, columns, col(Event.status_after).is_not(None))
+
+
+@lru_cache(maxsize=16)
+def _fields_changes(subject_type: str, of_subjects: bool) -> Any:
+    superseded = aliased(Citation)
+    replaced = exists().where(
+        col(superseded.record_type) == SUPERSEDED, col(superseded.record_id) == col(Event.id)
+    )
+    columns = (col(Event.changes), replaced.label("replaced"))
+    where = or_(col(Event.changes).is_not(None), replaced)
+    if not of_subjects:
+        # The few events that changed fields, off two indexes, not a test of every event.
+        changed = union(
+            sa_select(col(Event.id)).where(
+                col(Event.subject_type) == subject_type, col(Event.changes).is_not(None)
+            ),
+            sa_select(col(Citation.record_id)).where(col(Citation.record_type) == SUPERSEDED),
+        )
+        where = col(Event.id).in_(changed)
+    return _cited_events(subject_type, of_subjects, columns, where, by_id=not of_subjects)
 
 
 def fields_changes(
@@ -119,23 +151,8 @@ def fields_changes(
     found: dict[str, list[FieldChanges]] = defaultdict(list)
     if subject_ids is not None and not subject_ids:
         return found
-    superseded = aliased(Citation)
-    replaced = exists().where(
-        col(superseded.record_type) == SUPERSEDED, col(superseded.record_id) == col(Event.id)
-    )
-    columns = (col(Event.changes), replaced.label("replaced"))
-    where = or_(col(Event.changes).is_not(None), replaced)
-    if subject_ids is None:
-        # The few events that changed fields, off two indexes, not a test of every event.
-        changed = union(
-            sa_select(col(Event.id)).where(
-                col(Event.subject_type) == subject_type, col(Event.changes).is_not(None)
-            ),
-            sa_select(col(Citation.record_id)).where(col(Citation.record_type) == SUPERSEDED),
-        )
-        where = col(Event.id).in_(changed)
-    query = _cited_events(subject_type, subject_ids, columns, where, by_id=subject_ids is None)
-    rows = session.execute(query)
+    query = _fields_changes(subject_type, subject_ids is not None)
+    rows = session.execute(query, {} if subject_ids is None else {"subjects": list(subject_ids)})
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = grouped.setdefault(row.id, {"row": row, "published": []})
