@@ -23,6 +23,8 @@ from starlette.types import Message, Scope, Send
 ANSWERED = "borderstatus.answered"
 # The longest target a line keeps: a query string has no bound of its own.
 TARGET_LENGTH = 2000
+# How many targets, as a line writes them, are kept: a service answers the same few URLs most.
+TARGETS_KEPT = 1024
 # A target that goes into a JSON string as it is: printable ASCII but `"` and `\\`.
 PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
@@ -49,6 +51,9 @@ class AccessWriter:
         self._thread: threading.Thread | None = None
         self._second = -1
         self._prefix = ""
+        self._milli = -1
+        self._stamp = ""
+        self._targets: dict[tuple[str, bytes], str] = {}
 
     def start(self) -> None:
         self.running = True
@@ -104,27 +109,43 @@ class AccessWriter:
 
     def line(self, entry: Entry) -> str:
         at, method, path, query, status, size, seconds, client = entry
-        target = path + ("?" + query.decode("latin-1") if query else "")
-        target = target[:TARGET_LENGTH]
         when = self._when(at)
         ms = round(seconds * 1000, 3)
+        quoted = self._targets.get((path, query))
+        if quoted is None:
+            quoted = self._target(path, query)
         if self.style == "text":
-            return f'{client} {when} "{method} {target}" {status} {size} {ms}ms'
-        # By hand rather than json.dumps of a dict, once a request: only the target may need
-        # escaping (a client is an address; a method, a token).
-        quoted = f'"{target}"' if PLAIN.fullmatch(target) else json.dumps(target)
+            return f'{client} {when} "{method} {quoted}" {status} {size} {ms}ms'
         return (
             f'{{"time":"{when}","method":"{method}","path":{quoted},'
             f'"status":{status},"bytes":{size},"ms":{ms},"client":"{client}"}}'
         )
 
+    def _target(self, path: str, query: bytes) -> str:
+        """The target as a line writes it, kept for the next line with the same one: a JSON
+        string (by hand rather than json.dumps of a dict, once a request: only the target may
+        need escaping; a client is an address, a method a token), or as it is in text."""
+        target = (path + ("?" + query.decode("latin-1") if query else ""))[:TARGET_LENGTH]
+        if self.style == "json":
+            target = f'"{target}"' if PLAIN.fullmatch(target) else json.dumps(target)
+        if len(self._targets) >= TARGETS_KEPT:
+            self._targets.clear()
+        self._targets[(path, query)] = target
+        return target
+
     def _when(self, at: float) -> str:
-        """ISO 8601 in UTC to the millisecond; the second's part is made once a second."""
-        second = int(at)
+        """ISO 8601 in UTC to the millisecond, made once a millisecond (the lines of a busy
+        one share it), its second's part once a second."""
+        milli = int(at * 1000)
+        if milli == self._milli:
+            return self._stamp
+        second, fraction = divmod(milli, 1000)
         if second != self._second:
             self._second = second
             self._prefix = dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{int((at - second) * 1000):03d}+00:00"
+        self._milli = milli
+        self._stamp = f"{self._prefix}.{fraction:03d}+00:00"
+        return self._stamp
 
 
 def recording(scope: Scope, send: Send) -> Send:
