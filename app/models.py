@@ -281,16 +281,16 @@ class StatusPeriod(SQLModel, table=True):
     last_reported: str | None = Field(default=None, max_length=10)
 
 
-class CrossingCountChange(SQLModel, table=True):
-    """How many more of a border's crossings have a status from a day on (+n where n status
-    periods begin, -n where n end), kept by `app.derived.counts` in every write."""
+class CrossingCount(SQLModel, table=True):
+    """How many of a border's crossings have a status from a day on (up to the border's next
+    row for that status), from their status periods; kept by `app.derived.counts`."""
 
-    __tablename__ = "crossing_count_change"
+    __tablename__ = "crossing_count"
 
     border_id: str = Field(primary_key=True, max_length=8)
     status: str = Field(primary_key=True, max_length=24)
     day: dt.date = Field(primary_key=True)
-    delta: int
+    n: int
 
 
 class Citation(SQLModel, table=True):

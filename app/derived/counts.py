@@ -1,7 +1,7 @@
-"""Crossing counts on any date: for each border and status, the days on which the number of
-its crossings listed with that status changes (`CrossingCountChange`), from their status
-periods. A border's counts on a date are the sums of the changes up to it: one index range
-per border, however many crossings it has."""
+"""Crossing counts on any date: for each border and status, the number of its crossings with
+that status from each day on which it changes (`CrossingCount`), from their status periods. A
+border's count on a date is its row for the latest such day up to the date: one index seek per
+border and status, however many crossings it has."""
 
 import datetime as dt
 from collections.abc import Collection
@@ -10,16 +10,17 @@ from sqlalchemy import delete, func, insert, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from app.models import Border, Crossing, CrossingCountChange, StatusPeriod
+from app.models import Border, Crossing, CrossingCount, StatusPeriod
 
 # The end of a period that has none.
 OPEN_ENDED = dt.date.max
 
 
 def refresh_crossing_counts(session: Session, border_ids: Collection[str] | None = None) -> int:
-    """Recount the changes of these borders, or of every border, from their crossings'
-    status periods (one grouped query); the rows written."""
-    change = CrossingCountChange.__table__  # type: ignore[attr-defined]
+    """Recount these borders, or every border, from their crossings' status periods: +1 on
+    the day a period begins, -1 on the day it ends, summed per day and then over the days so
+    far (one statement); the rows written."""
+    change = CrossingCount.__table__  # type: ignore[attr-defined]
     period = StatusPeriod.__table__  # type: ignore[attr-defined]
     crossing = Crossing.__table__  # type: ignore[attr-defined]
     wipe = delete(change)
@@ -55,12 +56,21 @@ def refresh_crossing_counts(session: Session, border_ids: Collection[str] | None
     both = union_all(starts, ends).subquery()
     total = func.sum(both.c.d)
     grouped = (
-        sa_select(both.c.border_id, both.c.status, both.c.day, total)
+        sa_select(both.c.border_id, both.c.status, both.c.day, total.label("delta"))
         .group_by(both.c.border_id, both.c.status, both.c.day)
         .having(total != 0)
+        .subquery()
+    )
+    running = sa_select(
+        grouped.c.border_id,
+        grouped.c.status,
+        grouped.c.day,
+        func.sum(grouped.c.delta).over(
+            partition_by=(grouped.c.border_id, grouped.c.status), order_by=grouped.c.day
+        ),
     )
     written = session.execute(
-        insert(change).from_select(["border_id", "status", "day", "delta"], grouped)
+        insert(change).from_select(["border_id", "status", "day", "n"], running)
     )
     return int(written.rowcount or 0)  # type: ignore[attr-defined]
 

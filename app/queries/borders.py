@@ -4,19 +4,21 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import Select, bindparam, func, or_, union_all
+from sqlalchemy import Date, Select, bindparam, func, or_, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.models import (
     Border,
     Country,
     Crossing,
-    CrossingCountChange,
+    CrossingCount,
     CrossingTally,
     Event,
 )
+from app.schemas import CrossingStatus
 
 
 def country_roles(session: Session) -> dict[str, str]:
@@ -112,20 +114,43 @@ def crossing_status_changes(
     return found
 
 
+# Every status a crossing may be listed with on a date.
+CROSSING_STATUSES: tuple[str, ...] = get_args(CrossingStatus)
+
+
+def crossings_with(status: Any, border_id: Any, on: Any) -> Any:
+    """How many crossings of a border have a status on a date: its `CrossingCount` row for
+    the latest day up to it (0 where none), one seek on the key."""
+    count = aliased(CrossingCount)
+    latest = (
+        select(col(count.n))
+        .where(col(count.border_id) == border_id, col(count.status) == status, col(count.day) <= on)
+        .order_by(col(count.day).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, 0)
+
+
+@lru_cache(maxsize=1)
+def _counts_statement() -> Select[Any]:
+    on = bindparam("on", type_=Date)
+    statement: Select[Any] = select(
+        col(Border.id), *(crossings_with(s, col(Border.id), on) for s in CROSSING_STATUSES)
+    ).where(col(Border.id).in_(bindparam("borders", expanding=True)))
+    return statement
+
+
 def crossing_counts_on(
     session: Session, border_ids: Collection[str], on: dt.date
 ) -> dict[str, dict[str, int]]:
     """Crossings per status for each of these borders, by their status on `on`."""
-    if not border_ids:
-        return {}
-    change = CrossingCountChange
-    query = (
-        select(col(change.border_id), col(change.status), func.sum(col(change.delta)))
-        .where(col(change.border_id).in_(list(border_ids)), col(change.day) <= on)
-        .group_by(col(change.border_id), col(change.status))
-    )
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for border_id, status, n in session.execute(query):
-        if n:
-            counts[border_id][status] = int(n)
+    if not border_ids:
+        return counts
+    rows = session.execute(_counts_statement(), {"on": on, "borders": list(border_ids)})
+    for border_id, *numbers in rows:
+        for status, n in zip(CROSSING_STATUSES, numbers, strict=True):
+            if n:
+                counts[border_id][status] = int(n)
     return counts

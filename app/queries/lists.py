@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, literal
+from sqlalchemy import ColumnElement, Date, Integer, Select, bindparam, exists, func, literal
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session, col, select
@@ -21,7 +21,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db.prepared import prepared
 from app.kinds import Kind, Listed
-from app.models import Border, CrossingCountChange, StatusPeriod
+from app.models import Border, StatusPeriod
+from app.queries.borders import CROSSING_STATUSES, crossings_with
 
 # The filters that pick the records listed on a date (`on_date`), beside those on their fields.
 DATE_FILTERS = ("as_of", "as_of_status")
@@ -217,23 +218,25 @@ def _page_statement(kind: Kind, shape: tuple[str, ...], *, after: bool) -> Selec
 
 def _dated_count_statement(kind: Kind, shape: tuple[str, ...]) -> Select[Any] | None:
     """The number of crossings listed on :as_of (with :as_of_status), on the borders the
-    other filters pick: a sum over the days their counts change (`CrossingCountChange`),
+    other filters pick: per border, its `CrossingCount` rows for that date (one seek each),
     where the filters are on a border's sides only; None otherwise."""
     if kind.name != "crossing" or "as_of" not in shape:
         return None
     sides = {name: kind.filters[name] for name in shape if name not in DATE_FILTERS}
     if any(spec.link is not None or spec.column not in BORDER_SIDES for spec in sides.values()):
         return None
-    change = CrossingCountChange
-    conditions = [col(change.day) <= bindparam("as_of")]
-    if "as_of_status" in shape:
-        conditions.append(col(change.status) == bindparam("as_of_status"))
-    if sides:
-        borders = select(col(Border.id)).where(
+    on = bindparam("as_of", type_=Date)
+    statuses = [bindparam("as_of_status")] if "as_of_status" in shape else CROSSING_STATUSES
+    per_border = sum(
+        (crossings_with(status, col(Border.id), on) for status in statuses), start=literal(0)
+    )
+    return (
+        select(func.coalesce(func.sum(per_border), 0))
+        .select_from(Border)
+        .where(
             *(col(getattr(Border, spec.column)) == bindparam(name) for name, spec in sides.items())
         )
-        conditions.append(col(change.border_id).in_(borders))
-    return select(func.coalesce(func.sum(col(change.delta)), 0)).where(*conditions)
+    )
 
 
 @lru_cache(maxsize=256)

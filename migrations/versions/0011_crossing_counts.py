@@ -1,7 +1,7 @@
 """status periods keep the whole status on their dates (its start, basis, event and newest
-report), so a list on a date reads it off an index; crossing count changes, the days on which
-the number of a border's crossings with each status changes, so a border's counts on any date
-are read off an index; and an index of the events that change other fields than a status
+report), so a list on a date reads it off an index; crossing counts, the number of a border's
+crossings with each status from each day it changes on, so a border's counts on any date are
+read off an index; and an index of the events that change other fields than a status
 
 Revision ID: 0011
 Revises: 0010
@@ -25,11 +25,11 @@ String = sqlmodel.sql.sqltypes.AutoString
 
 def upgrade() -> None:
     op.create_table(
-        "crossing_count_change",
+        "crossing_count",
         sa.Column("border_id", String(length=8), nullable=False),
         sa.Column("status", String(length=24), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("delta", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("border_id", "status", "day"),
     )
     op.create_index(
@@ -67,7 +67,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_event_field_changes", table_name="event")
-    op.drop_table("crossing_count_change")
+    op.drop_table("crossing_count")
     with op.batch_alter_table("status_period") as table:
         for column in ("last_reported", "event", "basis", "since_note", "since_inferred", "since"):
             table.drop_column(column)
