@@ -84,18 +84,18 @@ class Chunk:
 def in_batches(
     engine: Engine, fetch: Callable[[Session, K | None, int], tuple[list[str], K | None]]
 ) -> Batches:
-    """The batches `fetch(session, after, limit)` gives, each in a session of its own, of up
-    to `FIRST_BATCH` records first and `BATCH` after: each batch and the key to read the next
-    after (None after the last). An empty batch (all filtered out) is skipped."""
+    """The batches `fetch(session, after, limit)` gives, each in a session of its own: up to
+    `FIRST_BATCH` records in the first two (read before anything is sent), `BATCH` after. It
+    returns each and the key to read on after (None: the last). An empty one is skipped."""
     after: K | None = None
-    limit = FIRST_BATCH
+    read = 0
     while True:
         session = Session(engine)
         try:
-            batch, after = fetch(session, after, limit)
+            batch, after = fetch(session, after, FIRST_BATCH if read < 2 else BATCH)
         finally:
             close_quietly(session)
-        limit = BATCH
+        read += 1
         if batch:
             yield batch
         if after is None:
