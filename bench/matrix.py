@@ -18,9 +18,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
+
+from app.exports import ExportType
 
 TARGET_SEED_MS = 5.0
 TARGET_LARGE_MS = 20.0
@@ -97,19 +99,7 @@ PROBES: list[Probe] = [
     Probe("/v1/sources/{source}/sentences/0"),
     # Exports, to their first byte
     Probe("/v1/export.ndjson", first_byte=True),
-    *(
-        Probe(f"/v1/export.ndjson?type={kind}", first_byte=True)
-        for kind in (
-            "countries",
-            "sources",
-            "borders",
-            "crossings",
-            "restrictions",
-            "fortifications",
-            "facts",
-            "events",
-        )
-    ),
+    *(Probe(f"/v1/export.ndjson?type={kind}", first_byte=True) for kind in get_args(ExportType)),
     Probe(f"/v1/export.ndjson?as_of={DATE}", first_byte=True),
     Probe("/v1/crossings?format=csv", first_byte=True),
     Probe("/v1/restrictions?format=csv", first_byte=True),

@@ -870,12 +870,14 @@ def render(report: Report) -> str:
         START_MARKER,
         "## Scale",
         "",
-        f"Written by `bench/scale.py` on {report.started:%Y-%m-%d %H:%M} UTC: issue 4, target 5. "
+        f"Written by `bench/scale.py` on {report.started:%Y-%m-%d %H:%M} UTC: issue 4, "
+        "target 5, and issue 15's every endpoint. "
         "Synthetic datasets made by `bench/generate.py`: N crossings spread over the seven real "
         "borders, each with 2–3 aliases, 1–3 traffic modes and 10 dated status changes; N/10 "
-        "restrictions on 1–4 countries; one synthetic article per 1,000 crossings, whose "
-        "sentences every record cites 1–3 times; the search documents the seeder would make "
-        "for sentences, crossings, restrictions and borders (not events).",
+        "restrictions on 1–4 countries; N/20 fortification projects; one synthetic article "
+        "per 1,000 crossings, whose sentences every record cites 1–3 times; the search "
+        "documents the seeder would make for sentences, crossings, restrictions, projects and "
+        "borders (not events).",
         "",
     ]
     if report.interrupted:

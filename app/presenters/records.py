@@ -79,6 +79,8 @@ def present_on_date(
     """`present(as_of=on)`, read where it can be off what is stored: a record none of whose
     changes holds only after `on` is its stored document with its status then, as its status
     periods keep it; the others are presented from their history."""
+    if kind.status is None:
+        return present(session, kind, rows, as_of=on)
     ids = [row.id for row in rows]
     statuses: dict[str, StatusOnDate | None] = {**stored_statuses(session, kind, ids, on)}
     later = fields_changes(session, subject_type=kind.name, subject_ids=ids)
@@ -86,7 +88,6 @@ def present_on_date(
         row.id
         for row in rows
         if row.doc is not None
-        and kind.status is not None
         and not any(change.holds_from > on for change in later.get(row.id, []))
     }
     others = [row for row in rows if row.id not in plain]
@@ -95,7 +96,7 @@ def present_on_date(
         for out in (present(session, kind, others, as_of=on, statuses=statuses) if others else [])
     }
     for row in rows:
-        if row.id in plain and kind.status is not None:
+        if row.id in plain:
             values = json.loads(row.doc) | kind.status.fields(state_of(row, statuses))
             values["stale"] = FRESHNESS.stale(values["last_reported"], on)
             found[row.id] = kind.out.model_validate(values)
