@@ -24,7 +24,10 @@ ANSWERED = "borderstatus.answered"
 # The longest target a line keeps: a query string has no bound of its own.
 TARGET_LENGTH = 2000
 # How many targets, as a line writes them, are kept: a service answers the same few URLs most.
+# Only short ones, so what is kept stays small whatever clients send (a flood of long, distinct
+# query strings is a test of its own).
 TARGETS_KEPT = 1024
+TARGET_KEPT_LENGTH = 256
 # A target that goes into a JSON string as it is: printable ASCII but `"` and `\\`.
 PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 
@@ -128,9 +131,10 @@ class AccessWriter:
         target = (path + ("?" + query.decode("latin-1") if query else ""))[:TARGET_LENGTH]
         if self.style == "json":
             target = f'"{target}"' if PLAIN.fullmatch(target) else json.dumps(target)
-        if len(self._targets) >= TARGETS_KEPT:
-            self._targets.clear()
-        self._targets[(path, query)] = target
+        if len(path) + len(query) <= TARGET_KEPT_LENGTH:
+            if len(self._targets) >= TARGETS_KEPT:
+                self._targets.clear()
+            self._targets[(path, query)] = target
         return target
 
     def _when(self, at: float) -> str:
