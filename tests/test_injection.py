@@ -337,6 +337,9 @@ def test_injection_strings_round_trip_byte_identical_through_the_write_api(
             # A crossing is `unknown` until its article attests it, then its status; a
             # restriction and a fortification are listed from then only.
             "status_period": 2 * n + n + n,
+            # The first crossings on FI-RU: none known from the start, then all closed from
+            # the day their article attests them (the count of unknown falls to 0 that day).
+            "crossing_count": 3,
         },
     )
     assert sentences_per_source(seeded_fresh_engine) == seed_sentences | sentence_counts
@@ -469,6 +472,10 @@ def test_a_patch_keeps_each_injected_value_exactly_in_the_revision_history(
             "citation": changes + 1,
             "search_document": changes + 1,
             "curated_record": changes + 1,
+            # A status period also ends where what the status rests on changes (its basis,
+            # event, start or newest report), not only the status: the changes leave one
+            # span more than the status alone would.
+            "status_period": 1,
         },
     )
 
