@@ -206,7 +206,9 @@ def status_at(
     the articles citing the record itself (they report its current status), and
     `events_published` those of the articles citing each change, by event id.
     """
-    steps = _steps(current, changes, events_published or {}, published)
+    steps = steps_of(
+        current=current, changes=changes, published=published, events_published=events_published
+    )
     return status_on(steps, current=current, published=published, as_of=as_of)
 
 

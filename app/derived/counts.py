@@ -20,40 +20,30 @@ def refresh_crossing_counts(session: Session, border_ids: Collection[str] | None
     """Recount these borders, or every border, from their crossings' status periods: +1 on
     the day a period begins, -1 on the day it ends, summed per day and then over the days so
     far (one statement); the rows written."""
-    change = CrossingCount.__table__  # type: ignore[attr-defined]
+    counts = CrossingCount.__table__  # type: ignore[attr-defined]
     period = StatusPeriod.__table__  # type: ignore[attr-defined]
     crossing = Crossing.__table__  # type: ignore[attr-defined]
-    wipe = delete(change)
+    wipe = delete(counts)
     if border_ids is not None:
         if not border_ids:
             return 0
-        wipe = wipe.where(change.c.border_id.in_(list(border_ids)))
+        wipe = wipe.where(counts.c.border_id.in_(list(border_ids)))
     session.execute(wipe)
     joined = period.join(crossing, crossing.c.id == period.c.record_id)
     where = [period.c.record_type == "crossing"]
     if border_ids is not None:
         where.append(crossing.c.border_id.in_(list(border_ids)))
-    starts = (
-        sa_select(
-            crossing.c.border_id,
-            period.c.status,
-            period.c.valid_from.label("day"),
-            literal(1).label("d"),
-        )
+    # Each period's first day counts +1, and its end (where it has one) -1.
+    edges = [
+        sa_select(crossing.c.border_id, period.c.status, day.label("day"), literal(sign).label("d"))
         .select_from(joined)
-        .where(*where)
-    )
-    ends = (
-        sa_select(
-            crossing.c.border_id,
-            period.c.status,
-            period.c.valid_until.label("day"),
-            literal(-1).label("d"),
+        .where(*where, *extra)
+        for day, sign, extra in (
+            (period.c.valid_from, 1, ()),
+            (period.c.valid_until, -1, (period.c.valid_until < OPEN_ENDED,)),
         )
-        .select_from(joined)
-        .where(*where, period.c.valid_until < OPEN_ENDED)
-    )
-    both = union_all(starts, ends).subquery()
+    ]
+    both = union_all(*edges).subquery()
     total = func.sum(both.c.d)
     grouped = (
         sa_select(both.c.border_id, both.c.status, both.c.day, total.label("delta"))
@@ -70,7 +60,7 @@ def refresh_crossing_counts(session: Session, border_ids: Collection[str] | None
         ),
     )
     written = session.execute(
-        insert(change).from_select(["border_id", "status", "day", "n"], running)
+        insert(counts).from_select(["border_id", "status", "day", "n"], running)
     )
     return int(written.rowcount or 0)  # type: ignore[attr-defined]
 

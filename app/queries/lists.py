@@ -242,7 +242,7 @@ def _dated_count_statement(kind: Kind, shape: tuple[str, ...]) -> Select[Any] | 
 @lru_cache(maxsize=256)
 def _count_statement(kind: Kind, shape: tuple[str, ...]) -> Select[Any]:
     """The number of matches: a sum over the kind's tally where the filters allow one, or on
-    a date over the days the counts change."""
+    a date over the borders' crossing counts then (`_dated_count_statement`)."""
     dated = _dated_count_statement(kind, shape)
     if dated is not None:
         return dated
